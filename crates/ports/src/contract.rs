@@ -1,0 +1,2 @@
+//! The contract suite every store must pass. Placeholder, filled in by the
+//! store work.

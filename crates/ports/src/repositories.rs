@@ -1,0 +1,310 @@
+//! Repository ports: where state that must outlive a request lives.
+//!
+//! Every node of the service is stateless, so each operation that must be
+//! atomic across nodes says so here, and each store implements it as one
+//! conditional statement or one transaction, never as a read then a write.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use portal_auth_domain::flow::{FlowTicket, MfaChallenge};
+use portal_auth_domain::refresh::RotatedToken;
+use portal_auth_domain::session::Session;
+use portal_auth_domain::{
+    Email, Membership, MembershipStatus, Secret, SessionId, Tenant, TenantId, TenantSlug,
+    Timestamp, TokenHash, User, UserId,
+};
+
+/// A failure of a repository call.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; the text names which (`tenant_slug`,
+    /// `user_email`).
+    #[error("{0} is already taken")]
+    Conflict(&'static str),
+    /// The row the call was meant to change does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The store could not answer: unreachable, timed out, or a fault. The
+    /// text is for the log only, never for a client.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user with what login needs to know of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub user: User,
+    /// The PHC string of the password hash.
+    pub password_hash: Secret<String>,
+    /// Every membership, active or suspended, ordered by tenant name then id.
+    pub memberships: Vec<Membership>,
+}
+
+impl UserRecord {
+    /// The tenants in which the user may sign in, in membership order.
+    pub fn active_tenants(&self) -> Vec<Tenant> {
+        self.memberships
+            .iter()
+            .filter(|m| m.status == MembershipStatus::Active)
+            .map(|m| m.tenant.clone())
+            .collect()
+    }
+}
+
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait TenantRepository: Send + Sync {
+    /// Stores a new tenant.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Conflict`]`("tenant_slug")` when the slug is taken.
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+
+    async fn find_tenant_by_id(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
+
+    async fn find_tenant_by_slug(&self, slug: &TenantSlug) -> StoreResult<Option<Tenant>>;
+}
+
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Stores a new user with no membership.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Conflict`]`("user_email")` when the email is taken.
+    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()>;
+
+    /// Loads a user by normalised email, with memberships, in one read.
+    async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<UserRecord>>;
+
+    async fn find_user_by_id(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
+
+    /// Replaces the password hash.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown user.
+    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> StoreResult<()>;
+
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown user.
+    async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
+
+    /// Creates the membership or changes its status.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] when the user or the tenant does not exist.
+    async fn set_membership(
+        &self,
+        user: UserId,
+        tenant: TenantId,
+        status: MembershipStatus,
+    ) -> StoreResult<()>;
+}
+
+/// A user's enrolled second factors.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Factors {
+    pub totp: Option<TotpFactor>,
+    pub email: bool,
+    /// How many backup codes are still unused.
+    pub backup_codes_left: u32,
+}
+
+impl Factors {
+    /// Whether any factor proper is enrolled (backup codes are not one).
+    pub fn any(&self) -> bool {
+        self.totp.is_some() || self.email
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpFactor {
+    pub secret: Secret<Vec<u8>>,
+    /// The last time step a code was accepted for, if any.
+    pub last_step: Option<i64>,
+}
+
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait FactorRepository: Send + Sync {
+    /// Loads a user's factors; an unknown user has none.
+    async fn factors(&self, user: UserId) -> StoreResult<Factors>;
+
+    /// Enrols (or re-enrols) TOTP with a new secret and no accepted step.
+    async fn set_totp(&self, user: UserId, secret: &Secret<Vec<u8>>) -> StoreResult<()>;
+
+    /// Enrols the email factor; enrolling twice changes nothing.
+    async fn enable_email(&self, user: UserId) -> StoreResult<()>;
+
+    /// Records `step` as the last accepted TOTP step, only if it is later
+    /// than the one stored. Atomic: of concurrent calls with the same step,
+    /// exactly one returns `true`.
+    async fn accept_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
+
+    /// Replaces every backup code of the user with these digests.
+    async fn replace_backup_codes(&self, user: UserId, codes: &[TokenHash]) -> StoreResult<()>;
+
+    /// Marks an unused backup code used. Atomic: of concurrent calls with the
+    /// same code, exactly one returns `true`.
+    async fn consume_backup_code(
+        &self,
+        user: UserId,
+        code: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+}
+
+/// Flow tickets (behind flow tokens) and MFA challenges (behind MFA tokens).
+/// Both are looked up by the SHA-256 digest of the token, never the token.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait TicketRepository: Send + Sync {
+    /// Stores a new flow ticket with `attempts` 0 and not consumed.
+    async fn insert_flow(&self, token: &TokenHash, ticket: &FlowTicket) -> StoreResult<()>;
+
+    async fn find_flow(&self, token: &TokenHash) -> StoreResult<Option<FlowTicket>>;
+
+    /// Reserves one password attempt: increments `attempts` only while the
+    /// ticket is unconsumed, unexpired at `now` and below
+    /// [`MAX_ATTEMPTS`](portal_auth_domain::flow::MAX_ATTEMPTS). Atomic, so
+    /// concurrent attempts can never exceed the limit. `false` when refused.
+    async fn reserve_flow_attempt(&self, token: &TokenHash, now: Timestamp) -> StoreResult<bool>;
+
+    /// Gives back a reserved attempt that turned out not to be a failure
+    /// (the user must still pick a tenant). Never goes below zero.
+    async fn release_flow_attempt(&self, token: &TokenHash) -> StoreResult<()>;
+
+    /// Consumes the ticket. Atomic: of concurrent calls exactly one returns
+    /// `true`, and none after the ticket expired.
+    async fn consume_flow(&self, token: &TokenHash, now: Timestamp) -> StoreResult<bool>;
+
+    /// Stores a new MFA challenge with `failures` 0 and not consumed.
+    async fn insert_challenge(
+        &self,
+        token: &TokenHash,
+        challenge: &MfaChallenge,
+    ) -> StoreResult<()>;
+
+    async fn find_challenge(&self, token: &TokenHash) -> StoreResult<Option<MfaChallenge>>;
+
+    /// Reserves one code attempt, counted as a failure unless the challenge
+    /// is then consumed: increments `failures` only while the challenge is
+    /// unconsumed, unexpired and below the limit. Atomic. `false` when refused.
+    async fn reserve_challenge_attempt(
+        &self,
+        token: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+
+    /// Consumes the challenge. Atomic: of concurrent calls exactly one
+    /// returns `true`, and none after it expired.
+    async fn consume_challenge(&self, token: &TokenHash, now: Timestamp) -> StoreResult<bool>;
+
+    /// Kills every outstanding flow ticket and MFA challenge of a user, as
+    /// when the password changes or the user is disabled.
+    async fn revoke_user_tickets(&self, user: UserId, now: Timestamp) -> StoreResult<()>;
+}
+
+/// Where a refresh token stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshState {
+    Active,
+    Rotated(RotatedToken),
+}
+
+/// A refresh token found by its digest, with its session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRecord {
+    pub session: Session,
+    pub state: RefreshState,
+}
+
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    /// Stores a new session and its first refresh token, together.
+    async fn create_session(&self, session: &Session, refresh: &TokenHash) -> StoreResult<()>;
+
+    /// Finds a refresh token and its session. A token of a revoked session
+    /// is still found, with `session.revoked` set; a stored value that does
+    /// not parse makes the session read as revoked, never as valid.
+    async fn find_refresh(&self, token: &TokenHash) -> StoreResult<Option<RefreshRecord>>;
+
+    /// Rotates `presented` to `successor`: marks it rotated at `now` only if
+    /// it is still active, stores `successor` as the session's new active
+    /// token, and records `now` as the session's last use. One transaction
+    /// judged by the affected-row count: of concurrent calls with one token
+    /// exactly one returns `true`.
+    async fn rotate_refresh(
+        &self,
+        presented: &TokenHash,
+        successor: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+
+    /// Revokes one session, and so every refresh token of it. Idempotent;
+    /// an unknown id is not an error.
+    async fn revoke_session(&self, id: SessionId, now: Timestamp) -> StoreResult<()>;
+
+    /// Revokes every session of a user, or only those in one tenant.
+    async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        tenant: Option<TenantId>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+}
+
+/// Liveness of the store, for readiness probes.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait StoreHealth: Send + Sync {
+    /// Runs a trivial query.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the store cannot answer.
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// Every repository of one store, as the application holds them.
+#[derive(Clone)]
+pub struct Repositories {
+    pub tenants: Arc<dyn TenantRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub factors: Arc<dyn FactorRepository>,
+    pub tickets: Arc<dyn TicketRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub health: Arc<dyn StoreHealth>,
+}
+
+impl Repositories {
+    /// Bundles one store that implements every repository port.
+    pub fn from_store<S>(store: Arc<S>) -> Self
+    where
+        S: TenantRepository
+            + UserRepository
+            + FactorRepository
+            + TicketRepository
+            + SessionRepository
+            + StoreHealth
+            + 'static,
+    {
+        Self {
+            tenants: store.clone(),
+            users: store.clone(),
+            factors: store.clone(),
+            tickets: store.clone(),
+            sessions: store.clone(),
+            health: store,
+        }
+    }
+}
