@@ -1,0 +1,126 @@
+//! [`SqliteStore`]: opening the file, migrating it, and running work on it.
+
+use async_trait::async_trait;
+use diesel::{Connection, QueryResult, RunQueryDsl, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use portal_auth_ports::{StoreError, StoreHealth, StoreResult};
+
+use crate::connection::{self, CHECKOUT_TIMEOUT, READERS, Role, SqlitePool, Target};
+use crate::error::store_error;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Every repository port on one SQLite database file.
+///
+/// Writes go through a pool of exactly one connection, so the writes of this
+/// process queue in order instead of polling SQLite's lock, and each runs as
+/// one `BEGIN IMMEDIATE` transaction, which takes the write lock before its
+/// first read so no other writer (another process included) can change a
+/// row between that read and the write. Reads use a small pool of read-only
+/// connections that, in WAL mode, never wait for the writer.
+///
+/// Every call runs in a task of its own: a caller that gives up (a client
+/// that hangs up) never cuts a transaction short.
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    readers: SqlitePool,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+/// Work for one connection, run on the blocking pool.
+pub(crate) trait Job<R>:
+    FnOnce(&mut SqliteConnection) -> QueryResult<R> + Send + 'static
+{
+}
+
+impl<R, F> Job<R> for F where F: FnOnce(&mut SqliteConnection) -> QueryResult<R> + Send + 'static {}
+
+impl SqliteStore {
+    /// Opens (creating if absent) the database at `url_or_path`:
+    /// `sqlite://relative/path.db`, `sqlite:///absolute/path.db`, a bare path,
+    /// or `sqlite::memory:` for a private in-memory database (tests only: it
+    /// lives in one connection, which serves every call).
+    ///
+    /// Creates missing parent folders and the file, switches it to WAL, and
+    /// checks that it opens, so a bad location fails at start-up. It does
+    /// not create the schema: call [`SqliteStore::run_migrations`] next. This
+    /// call blocks on file I/O; make it at start-up, not on a request path.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the location is invalid or the file
+    /// cannot be created or opened.
+    pub fn open(url_or_path: &str) -> Result<SqliteStore, StoreError> {
+        let target = Target::parse(url_or_path)?;
+        target.prepare()?;
+        let address = target.address()?;
+
+        if target == Target::Memory {
+            let only = connection::pool(&address, Role::Writer, 1)?;
+            return Ok(Self {
+                writer: only.clone(),
+                readers: only,
+            });
+        }
+        connection::connect(&address, Role::Writer)
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {address}: {e}")))?;
+        Ok(Self {
+            writer: connection::pool(&address, Role::Writer, 1)?,
+            readers: connection::pool(&address, Role::Reader, READERS)?,
+        })
+    }
+
+    /// Applies the migrations of `migrations/sqlite` that the file lacks and
+    /// returns how many ran. Running it again is harmless.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when a migration fails; each one runs in
+    /// its own transaction, so a failed one leaves no trace.
+    pub async fn run_migrations(&self) -> StoreResult<usize> {
+        Self::run(&self.writer, |conn| {
+            conn.run_pending_migrations(MIGRATIONS)
+                .map(|applied| applied.len())
+                .map_err(diesel::result::Error::QueryBuilderError)
+        })
+        .await
+    }
+
+    /// Runs `job` as one `BEGIN IMMEDIATE` transaction on the writer.
+    pub(crate) async fn write<R: Send + 'static>(&self, job: impl Job<R>) -> StoreResult<R> {
+        Self::run(&self.writer, |conn| conn.immediate_transaction(job)).await
+    }
+
+    /// Runs `job` as one read transaction, so the reads in it see a single
+    /// snapshot of the file.
+    pub(crate) async fn read<R: Send + 'static>(&self, job: impl Job<R>) -> StoreResult<R> {
+        Self::run(&self.readers, |conn| conn.transaction(job)).await
+    }
+
+    async fn run<R: Send + 'static>(pool: &SqlitePool, job: impl Job<R>) -> StoreResult<R> {
+        let pool = pool.clone();
+        let task = tokio::spawn(async move {
+            let mut conn = tokio::time::timeout(CHECKOUT_TIMEOUT, pool.get())
+                .await
+                .map_err(|_| StoreError::Unavailable("no free SQLite connection".to_owned()))?
+                .map_err(|e| StoreError::Unavailable(format!("sqlite pool: {e}")))?;
+            conn.spawn_blocking(job).await.map_err(store_error)
+        });
+        task.await
+            .map_err(|e| StoreError::Unavailable(format!("sqlite task failed: {e}")))?
+    }
+}
+
+#[async_trait]
+impl StoreHealth for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|conn| diesel::sql_query("SELECT 1").execute(conn).map(drop))
+            .await
+    }
+}
