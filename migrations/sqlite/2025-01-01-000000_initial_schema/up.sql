@@ -1,8 +1,10 @@
--- The schema of the embedded store: the same tables and columns as the
--- PostgreSQL schema, in SQLite's types. UUIDs are TEXT in lowercase
--- hyphenated form, times are INTEGER seconds since the Unix epoch, digests
--- are 32-byte BLOBs. STRICT tables refuse a value of the wrong type instead
--- of silently storing it, so a bug cannot write a row the readers misparse.
+-- The schema of the embedded store: the tables, columns, constraint and
+-- index names of migrations/postgres (same version, same name), in SQLite's
+-- types. UUIDs are TEXT in lowercase hyphenated form, times INTEGER seconds
+-- since the Unix epoch, digests 32-byte BLOBs. STRICT tables refuse a value
+-- of the wrong type instead of silently storing it, so a bug cannot write a
+-- row that readers would misparse. SQLite reports no constraint name for a
+-- unique violation, so the store maps `table.column` from the message.
 
 CREATE TABLE tenants (
     id TEXT NOT NULL,
@@ -34,9 +36,9 @@ CREATE TABLE memberships (
     created_at INTEGER NOT NULL DEFAULT (unixepoch()),
     CONSTRAINT memberships_pkey PRIMARY KEY (user_id, tenant_id),
     CONSTRAINT memberships_user_id_fkey FOREIGN KEY (user_id)
-        REFERENCES users (id) ON DELETE CASCADE,
+        REFERENCES users (id),
     CONSTRAINT memberships_tenant_id_fkey FOREIGN KEY (tenant_id)
-        REFERENCES tenants (id) ON DELETE CASCADE,
+        REFERENCES tenants (id),
     CONSTRAINT memberships_status_check CHECK (status IN ('active', 'suspended'))
 ) STRICT;
 
@@ -51,7 +53,7 @@ CREATE TABLE totp_factors (
     created_at INTEGER NOT NULL DEFAULT (unixepoch()),
     CONSTRAINT totp_factors_pkey PRIMARY KEY (user_id),
     CONSTRAINT totp_factors_user_id_fkey FOREIGN KEY (user_id)
-        REFERENCES users (id) ON DELETE CASCADE
+        REFERENCES users (id)
 ) STRICT;
 
 -- The email factor has no secret of its own: a row means it is enrolled.
@@ -60,7 +62,7 @@ CREATE TABLE email_factors (
     created_at INTEGER NOT NULL DEFAULT (unixepoch()),
     CONSTRAINT email_factors_pkey PRIMARY KEY (user_id),
     CONSTRAINT email_factors_user_id_fkey FOREIGN KEY (user_id)
-        REFERENCES users (id) ON DELETE CASCADE
+        REFERENCES users (id)
 ) STRICT;
 
 CREATE TABLE backup_codes (
@@ -69,8 +71,8 @@ CREATE TABLE backup_codes (
     used_at INTEGER,
     CONSTRAINT backup_codes_pkey PRIMARY KEY (user_id, code_hash),
     CONSTRAINT backup_codes_user_id_fkey FOREIGN KEY (user_id)
-        REFERENCES users (id) ON DELETE CASCADE,
-    CONSTRAINT backup_codes_code_hash_check CHECK (length(code_hash) = 32)
+        REFERENCES users (id),
+    CONSTRAINT backup_codes_code_hash_length CHECK (length(code_hash) = 32)
 ) STRICT;
 
 -- user_id is null for a flow opened for an unknown email, which gets a
@@ -85,13 +87,12 @@ CREATE TABLE flow_tickets (
     created_at INTEGER NOT NULL DEFAULT (unixepoch()),
     CONSTRAINT flow_tickets_pkey PRIMARY KEY (token_hash),
     CONSTRAINT flow_tickets_user_id_fkey FOREIGN KEY (user_id)
-        REFERENCES users (id) ON DELETE CASCADE,
-    CONSTRAINT flow_tickets_token_hash_check CHECK (length(token_hash) = 32),
+        REFERENCES users (id),
+    CONSTRAINT flow_tickets_token_hash_length CHECK (length(token_hash) = 32),
     CONSTRAINT flow_tickets_attempts_check CHECK (attempts >= 0)
 ) STRICT;
 
 CREATE INDEX flow_tickets_user_id_idx ON flow_tickets (user_id);
-CREATE INDEX flow_tickets_expires_at_idx ON flow_tickets (expires_at);
 
 -- methods lists the offered MfaMethod names, space-separated, in offer order.
 CREATE TABLE mfa_challenges (
@@ -105,18 +106,19 @@ CREATE TABLE mfa_challenges (
     created_at INTEGER NOT NULL DEFAULT (unixepoch()),
     CONSTRAINT mfa_challenges_pkey PRIMARY KEY (token_hash),
     CONSTRAINT mfa_challenges_user_id_fkey FOREIGN KEY (user_id)
-        REFERENCES users (id) ON DELETE CASCADE,
+        REFERENCES users (id),
     CONSTRAINT mfa_challenges_tenant_id_fkey FOREIGN KEY (tenant_id)
-        REFERENCES tenants (id) ON DELETE CASCADE,
-    CONSTRAINT mfa_challenges_token_hash_check CHECK (length(token_hash) = 32),
+        REFERENCES tenants (id),
+    CONSTRAINT mfa_challenges_token_hash_length CHECK (length(token_hash) = 32),
     CONSTRAINT mfa_challenges_failures_check CHECK (failures >= 0)
 ) STRICT;
 
 CREATE INDEX mfa_challenges_user_id_idx ON mfa_challenges (user_id);
-CREATE INDEX mfa_challenges_expires_at_idx ON mfa_challenges (expires_at);
+CREATE INDEX mfa_challenges_tenant_id_idx ON mfa_challenges (tenant_id);
 
--- amr is Amr::as_stored; a value the service does not know makes the
--- session read as revoked.
+-- amr is Amr::as_stored, RFC 8176 values space-separated. It has no check
+-- constraint, as on PostgreSQL, so a later value needs no table rebuild;
+-- a value the service does not know makes the session read as revoked.
 CREATE TABLE sessions (
     id TEXT NOT NULL,
     user_id TEXT NOT NULL,
@@ -128,13 +130,13 @@ CREATE TABLE sessions (
     revoked_at INTEGER,
     CONSTRAINT sessions_pkey PRIMARY KEY (id),
     CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id)
-        REFERENCES users (id) ON DELETE CASCADE,
+        REFERENCES users (id),
     CONSTRAINT sessions_tenant_id_fkey FOREIGN KEY (tenant_id)
-        REFERENCES tenants (id) ON DELETE CASCADE,
-    CONSTRAINT sessions_amr_check CHECK (amr IN ('pwd', 'pwd otp mfa'))
+        REFERENCES tenants (id)
 ) STRICT;
 
 CREATE INDEX sessions_user_id_tenant_id_idx ON sessions (user_id, tenant_id);
+CREATE INDEX sessions_tenant_id_idx ON sessions (tenant_id);
 
 -- A token is active while rotated_at is null. Rotation sets rotated_at and
 -- successor_hash together and inserts the successor as a new active row, so
@@ -147,12 +149,15 @@ CREATE TABLE refresh_tokens (
     created_at INTEGER NOT NULL,
     CONSTRAINT refresh_tokens_pkey PRIMARY KEY (token_hash),
     CONSTRAINT refresh_tokens_session_id_fkey FOREIGN KEY (session_id)
-        REFERENCES sessions (id) ON DELETE CASCADE,
-    CONSTRAINT refresh_tokens_token_hash_check CHECK (length(token_hash) = 32),
-    CONSTRAINT refresh_tokens_successor_hash_check
-        CHECK (successor_hash IS NULL OR length(successor_hash) = 32),
+        REFERENCES sessions (id),
+    -- Deferred to the commit: a rotation marks the presented token before
+    -- it inserts the successor, so that the conditional update decides first.
+    CONSTRAINT refresh_tokens_successor_hash_fkey FOREIGN KEY (successor_hash)
+        REFERENCES refresh_tokens (token_hash) DEFERRABLE INITIALLY DEFERRED,
+    CONSTRAINT refresh_tokens_token_hash_length CHECK (length(token_hash) = 32),
     CONSTRAINT refresh_tokens_rotation_check
         CHECK ((rotated_at IS NULL) = (successor_hash IS NULL))
 ) STRICT;
 
 CREATE INDEX refresh_tokens_session_id_idx ON refresh_tokens (session_id);
+CREATE INDEX refresh_tokens_successor_hash_idx ON refresh_tokens (successor_hash);
