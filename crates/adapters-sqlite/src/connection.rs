@@ -1,6 +1,9 @@
 //! Where the database lives, and how each connection to it is set up.
 
+use std::error::Error;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -9,12 +12,12 @@ use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::sync_connection_wrapper::{SpawnBlocking, SyncConnectionWrapper};
 use portal_auth_ports::StoreError;
 
 /// The async face of one SQLite connection: each call runs on tokio's
 /// blocking pool, so a slow disk never stalls the executor.
-pub(crate) type AsyncSqlite = SyncConnectionWrapper<SqliteConnection>;
+pub(crate) type AsyncSqlite = SyncConnectionWrapper<SqliteConnection, CallerRuntime>;
 
 pub(crate) type SqlitePool = Pool<AsyncSqlite>;
 
@@ -30,6 +33,33 @@ pub(crate) const READERS: usize = 4;
 /// The longest a call waits for a free connection before reporting the
 /// store unavailable, so a stuck store sheds load instead of queueing forever.
 pub(crate) const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs a connection's blocking work on the runtime of the call, not on the
+/// runtime that happened to open the connection, which the wrapper's default
+/// remembers. A pooled connection outlives the call that opened it: the
+/// server migrates on its main runtime and then serves on actix-web's worker
+/// runtimes, and a store may be shared by tests that each run their own.
+pub(crate) struct CallerRuntime;
+
+type Blocking<'a, R> =
+    Pin<Box<dyn Future<Output = Result<R, Box<dyn Error + Send + Sync>>> + Send + 'a>>;
+
+impl SpawnBlocking for CallerRuntime {
+    fn spawn_blocking<'a, R>(
+        &mut self,
+        task: impl FnOnce() -> R + Send + 'static,
+    ) -> Blocking<'a, R>
+    where
+        R: Send + 'static,
+    {
+        let running = tokio::task::spawn_blocking(task);
+        Box::pin(async move { running.await.map_err(Into::into) })
+    }
+
+    fn get_runtime() -> Self {
+        Self
+    }
+}
 
 /// The database a store opens.
 #[derive(Debug, Clone, PartialEq, Eq)]

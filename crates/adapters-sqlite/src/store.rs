@@ -20,7 +20,8 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlit
 /// connections that, in WAL mode, never wait for the writer.
 ///
 /// Every call runs in a task of its own: a caller that gives up (a client
-/// that hangs up) never cuts a transaction short.
+/// that hangs up) never cuts a transaction short, and a connection is never
+/// handed back to the pool while its blocking work still runs.
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: SqlitePool,

@@ -306,3 +306,34 @@ async fn a_call_its_caller_gave_up_on_still_completes_whole() {
     let successor = must(store.find_refresh(&successor).await, "find_refresh");
     assert_eq!(successor.map(|r| r.state), Some(RefreshState::Active));
 }
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"))
+}
+
+/// The server migrates on one runtime and serves on others, and tests may
+/// share a store across their runtimes: pooled connections must not stay
+/// bound to the runtime that opened them.
+#[test]
+fn a_store_outlives_the_runtime_that_opened_it() {
+    let dir = temp_dir();
+    let path = dir.path().join("auth.db");
+    let opening = runtime();
+    let (store, fixture) = opening.block_on(async {
+        let store = open_migrated(&path).await;
+        let fixture = seed(&store).await;
+        (store, fixture)
+    });
+    drop(opening);
+
+    let serving = runtime();
+    let successor = digest(11);
+    let rotated = serving.block_on(store.rotate_refresh(&fixture.refresh, &successor, NOW + 1));
+    let found = serving.block_on(store.find_refresh(&successor));
+
+    assert!(must(rotated, "rotate_refresh"));
+    assert!(must(found, "find_refresh").is_some());
+}
