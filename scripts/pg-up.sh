@@ -71,4 +71,15 @@ else
     say "created role $ROLE (LOGIN CREATEDB)"
 fi
 
+# DROP DATABASE ... WITH (FORCE), which the test suites use to clean up,
+# must end every backend attached to the database, autovacuum workers
+# included; that takes pg_signal_backend. GRANT is a no-op when held.
+member=$(as_postgres psql -p "$PORT" -tAc "SELECT pg_has_role('$ROLE', 'pg_signal_backend', 'MEMBER')")
+if [ "$member" = "t" ]; then
+    say "role $ROLE already has pg_signal_backend"
+else
+    as_postgres psql -p "$PORT" -q -v ON_ERROR_STOP=1 -c "GRANT pg_signal_backend TO $ROLE"
+    say "granted pg_signal_backend to $ROLE"
+fi
+
 say "ready: postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/postgres"

@@ -1,5 +1,5 @@
 //! Cases for [`UserRepository`](crate::UserRepository) and the memberships
-//! a [`UserRecord`](crate::UserRecord) carries.
+//! a [`UserRecord`] carries.
 
 use portal_auth_domain::{MembershipStatus, TenantId, User, UserId};
 
