@@ -48,7 +48,8 @@ pub(crate) async fn log_request(
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     span.record("status", status.as_u16());
     span.record("latency_ms", latency_ms);
-    span.in_scope(|| tracing::info!(status = status.as_u16(), latency_ms, "request finished"));
+    // The span now carries status and latency; the event only marks the end.
+    span.in_scope(|| tracing::info!("request finished"));
 
     if let (Ok(response), Ok(id)) = (&mut outcome, HeaderValue::from_str(&request_id.to_string())) {
         response.headers_mut().insert(REQUEST_ID, id);
