@@ -9,6 +9,10 @@
 //! C scanner (`Modules/_json.c`, 3.12 and earlier) and reports the index it
 //! would raise `JSONDecodeError` at.
 //!
+//! Where CPython versions differ, 3.12 and earlier are followed: 3.13
+//! blames the comma of a trailing comma (`{"a": 1,}`), earlier versions and
+//! serde_json the closing brace after it.
+//!
 //! The replay only locates errors; values are always parsed by serde_json.
 //! For the few texts CPython accepts and serde_json refuses (`NaN`,
 //! `Infinity`, lone surrogate escapes, numbers beyond `f64`, nesting deeper

@@ -213,6 +213,10 @@ fn string_type(name: &'static str) -> ValidationError {
 /// pydantic v2's lax booleans: `true`/`false`; numbers equal to 0 or 1
 /// (JSON has one number type, so `1.0` is `1`, as pydantic also decides);
 /// and a fixed set of words in any ASCII case, without trimming.
+///
+/// Everything else is answered `bool_type`, as `API.md`'s table says,
+/// where pydantic itself says `bool_parsing` ("unable to interpret input")
+/// for an unknown word or a number other than 0 and 1.
 fn lax_bool(value: &Value) -> Option<bool> {
     match value {
         Value::Bool(flag) => Some(*flag),
