@@ -5,6 +5,7 @@
 //! 413 before anything is read in full, then 415, then 422.
 
 use std::future::{Ready, ready};
+use std::net::IpAddr;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
@@ -113,6 +114,39 @@ fn device_cookie(headers: &HeaderMap) -> Option<String> {
         .find(|(name, _)| *name == DEVICE_COOKIE)
         .map(|(_, value)| value.trim_matches('"').to_owned())
         .filter(|value| !value.is_empty())
+}
+
+/// The client's address, for throttling: the socket's peer, or, when the
+/// peer is one of `HttpSettings::trusted_proxies`, the last
+/// `X-Forwarded-For` entry (the one that proxy added). From any other peer
+/// the header is ignored, since a client can write anything into it.
+pub(crate) struct ClientAddress(pub Option<IpAddr>);
+
+impl FromRequest for ClientAddress {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let peer = req.peer_addr().map(|addr| addr.ip());
+        let trusted = req
+            .app_data::<web::Data<HttpSettings>>()
+            .is_some_and(|s| peer.is_some_and(|ip| s.trusted_proxies.contains(&ip)));
+        let forwarded = if trusted {
+            forwarded_for(req.headers())
+        } else {
+            None
+        };
+        ready(Ok(Self(forwarded.or(peer))))
+    }
+}
+
+/// The last entry of the last `X-Forwarded-For` header, when it is an IP.
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let last = headers
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .last()?;
+    last.rsplit(',').next()?.trim().parse().ok()
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme in any

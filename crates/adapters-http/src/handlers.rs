@@ -12,7 +12,7 @@ use portal_auth_application::{AuthService, LoginOutcome, MfaOutcome};
 
 use crate::HttpSettings;
 use crate::error::ApiError;
-use crate::extract::{BearerToken, DEVICE_COOKIE, DeviceCookie, JsonBody};
+use crate::extract::{BearerToken, ClientAddress, DEVICE_COOKIE, DeviceCookie, JsonBody};
 use crate::wire::{
     AuthenticateRequest, AuthenticateResponse, ErrorResponse, IdentifyRequest, IdentifyResponse,
     LoginRequest, LoginResponse, LogoutResponse, MfaVerifyRequest, MfaVerifyResponse,
@@ -54,9 +54,12 @@ pub(crate) async fn authenticate_user(
     service: Service,
     settings: Settings,
     device: DeviceCookie,
+    client: ClientAddress,
     body: JsonBody<AuthenticateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let outcome = service.authenticate(body.0.into_command(device.0)).await?;
+    let outcome = service
+        .authenticate(body.0.into_command(device.0, client.0))
+        .await?;
 
     let device_token = match &outcome {
         LoginOutcome::SignedIn(signed_in) => signed_in.device_token.clone(),
@@ -128,9 +131,12 @@ pub(crate) async fn portal_login(
     service: Service,
     settings: Settings,
     device: DeviceCookie,
+    client: ClientAddress,
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed_in = service.login(body.0.into_command(device.0)).await?;
+    let signed_in = service
+        .login(body.0.into_command(device.0, client.0))
+        .await?;
 
     let device_token = signed_in.device_token.clone();
     let response = LoginResponse::from(signed_in);
@@ -196,9 +202,10 @@ pub(crate) async fn portal_logout(
 pub(crate) async fn portal_mfa_verify(
     service: Service,
     settings: Settings,
+    client: ClientAddress,
     body: JsonBody<MfaVerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    match service.verify_mfa(body.0.into()).await? {
+    match service.verify_mfa(body.0.into_command(client.0)).await? {
         MfaOutcome::SignedIn(signed_in) => {
             let device_token = signed_in.device_token.clone();
             let response = MfaVerifyResponse::from(signed_in);

@@ -53,6 +53,8 @@ pub struct HttpSettings {
     pub device_cookie_max_age_secs: u64,
     /// `Retry-After` of a 503 from `/readyz`.
     pub not_ready_retry_after_secs: u64,
+    /// Proxies whose `X-Forwarded-For` entry names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for HttpSettings {
@@ -62,6 +64,7 @@ impl Default for HttpSettings {
             secure_cookies: true,
             device_cookie_max_age_secs: 30 * 24 * 60 * 60,
             not_ready_retry_after_secs: 5,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! generated document has no descriptions the seed page lacks.
 
 use std::borrow::Cow;
+use std::net::IpAddr;
 
 use portal_auth_application::{
     AuthenticateCommand, IdentifyOutcome, LoginCommand, LoginOutcome, MfaPending, Refreshed,
@@ -57,12 +58,17 @@ impl JsonRequest for AuthenticateRequest {
 }
 
 impl AuthenticateRequest {
-    pub(crate) fn into_command(self, device_token: Option<String>) -> AuthenticateCommand {
+    pub(crate) fn into_command(
+        self,
+        device_token: Option<String>,
+        client: Option<IpAddr>,
+    ) -> AuthenticateCommand {
         AuthenticateCommand {
             flow_token: self.flow_token,
             tenant_id: self.tenant_id,
             password: self.password,
             device_token,
+            client,
         }
     }
 }
@@ -92,12 +98,17 @@ impl JsonRequest for LoginRequest {
 }
 
 impl LoginRequest {
-    pub(crate) fn into_command(self, device_token: Option<String>) -> LoginCommand {
+    pub(crate) fn into_command(
+        self,
+        device_token: Option<String>,
+        client: Option<IpAddr>,
+    ) -> LoginCommand {
         LoginCommand {
             email: self.email,
             password: self.password,
             tenant_id: self.tenant_id,
             device_token,
+            client,
         }
     }
 }
@@ -131,14 +142,15 @@ impl JsonRequest for MfaVerifyRequest {
     }
 }
 
-impl From<MfaVerifyRequest> for VerifyMfaCommand {
-    fn from(request: MfaVerifyRequest) -> Self {
-        Self {
-            mfa_token: request.mfa_token,
-            user_id: request.user_id,
-            method: request.method,
-            code: request.code,
-            trust_device: request.trust_device,
+impl MfaVerifyRequest {
+    pub(crate) fn into_command(self, client: Option<IpAddr>) -> VerifyMfaCommand {
+        VerifyMfaCommand {
+            mfa_token: self.mfa_token,
+            user_id: self.user_id,
+            method: self.method,
+            code: self.code,
+            trust_device: self.trust_device,
+            client,
         }
     }
 }

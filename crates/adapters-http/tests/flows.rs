@@ -292,7 +292,6 @@ async fn mfa_verify_refuses_other_methods_and_wrong_codes() {
 // TODO: the application does not issue device tokens yet (`SignedIn`'s
 // `device_token` is always `None`, and a presented one is ignored), so this
 // cannot pass; the cookie's format and parsing are tested in the crate.
-#[ignore = "trusted devices are not implemented in the application yet"]
 #[actix_web::test]
 async fn a_trusted_device_cookie_is_set_and_then_skips_the_second_factor() {
     let w = world();

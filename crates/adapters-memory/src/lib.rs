@@ -21,9 +21,11 @@ use portal_auth_domain::{
 };
 use portal_auth_ports::{StoreError, StoreResult, TotpFactor};
 
+mod devices;
 mod factors;
 mod sessions;
 mod tenants;
+mod throttle;
 mod tickets;
 mod users;
 
@@ -51,6 +53,16 @@ struct State {
     challenges: HashMap<TokenHash, MfaChallenge>,
     sessions: HashMap<SessionId, Session>,
     refresh_tokens: HashMap<TokenHash, RefreshToken>,
+    email_codes: HashMap<TokenHash, EmailCode>,
+    throttle: HashMap<TokenHash, portal_auth_ports::ThrottleState>,
+    devices: HashMap<TokenHash, (UserId, Timestamp)>,
+}
+
+/// The email code of a challenge and its send accounting.
+struct EmailCode {
+    digest: Option<TokenHash>,
+    sends: u32,
+    last_sent_at: Timestamp,
 }
 
 struct StoredUser {

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use portal_auth_domain::flow::{FlowTicket, MAX_ATTEMPTS, MfaChallenge};
 use portal_auth_domain::{Timestamp, TokenHash, UserId};
-use portal_auth_ports::{StoreResult, TicketRepository};
+use portal_auth_ports::{EmailCodeStored, StoreResult, TicketRepository};
 
 use crate::{MemoryStore, duplicate_token};
 
@@ -121,6 +121,46 @@ impl TicketRepository for MemoryStore {
             }
             Ok(())
         })
+    }
+
+    async fn store_email_code(
+        &self,
+        token: &TokenHash,
+        code: &TokenHash,
+        now: Timestamp,
+        min_interval_secs: u64,
+        max_sends: u32,
+    ) -> StoreResult<EmailCodeStored> {
+        self.with(|state| {
+            let live = state
+                .challenges
+                .get(token)
+                .is_some_and(|c| is_open(c, now) && c.failures < MAX_ATTEMPTS);
+            if !live {
+                return Ok(EmailCodeStored::NotLive);
+            }
+            let entry = state.email_codes.entry(*token).or_insert(crate::EmailCode {
+                digest: None,
+                sends: 0,
+                last_sent_at: now,
+            });
+            if entry.sends >= max_sends {
+                return Ok(EmailCodeStored::TooMany);
+            }
+            let next_allowed = entry.last_sent_at + min_interval_secs;
+            if entry.sends > 0 && !next_allowed.has_passed(now) {
+                let retry_after_secs = u64::try_from(next_allowed - now).unwrap_or(1);
+                return Ok(EmailCodeStored::TooSoon { retry_after_secs });
+            }
+            entry.digest = Some(*code);
+            entry.sends += 1;
+            entry.last_sent_at = now;
+            Ok(EmailCodeStored::Stored)
+        })
+    }
+
+    async fn email_code(&self, token: &TokenHash) -> StoreResult<Option<TokenHash>> {
+        self.with(|state| Ok(state.email_codes.get(token).and_then(|c| c.digest)))
     }
 }
 

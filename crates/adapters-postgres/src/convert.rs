@@ -25,6 +25,14 @@ pub(crate) fn from_db_time(time: DateTime<Utc>) -> Timestamp {
     Timestamp::from_unix(time.timestamp())
 }
 
+/// The time `secs` before `time`, saturating, for "at least this long
+/// ago" conditions; an absurd interval lands out of range and
+/// [`to_db_time`] refuses it.
+pub(crate) fn seconds_before(time: Timestamp, secs: u64) -> Timestamp {
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+    Timestamp::from_unix(time.unix().saturating_sub(secs))
+}
+
 pub(crate) fn hash_bytes(hash: &TokenHash) -> Vec<u8> {
     hash.as_bytes().to_vec()
 }

@@ -17,12 +17,14 @@
 //! test.
 
 mod convert;
+mod devices;
 mod error;
 mod factors;
 mod schema;
 mod sessions;
 mod store;
 mod tenants;
+mod throttle;
 mod tickets;
 mod users;
 

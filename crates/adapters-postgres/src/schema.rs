@@ -75,6 +75,9 @@ diesel::table! {
         consumed_at -> Nullable<Timestamptz>,
         expires_at -> Timestamptz,
         created_at -> Timestamptz,
+        email_code_hash -> Nullable<Bytea>,
+        email_sends -> Int4,
+        email_sent_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -101,9 +104,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    throttle_counters (key_hash) {
+        key_hash -> Bytea,
+        failures -> Int4,
+        window_ends_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    trusted_devices (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(trusted_devices -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -116,4 +137,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     mfa_challenges,
     sessions,
     refresh_tokens,
+    throttle_counters,
+    trusted_devices,
 );

@@ -12,11 +12,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use portal_auth_domain::flow::{FlowTicket, MAX_ATTEMPTS, MfaChallenge};
 use portal_auth_domain::{Email, MfaMethod, TenantId, Timestamp, TokenHash, UserId};
-use portal_auth_ports::{StoreResult, TicketRepository};
+use portal_auth_ports::{EmailCodeStored, StoreResult, TicketRepository};
 use uuid::Uuid;
 
 use crate::PostgresStore;
-use crate::convert::{counter, from_db_time, hash_bytes, to_db_time};
+use crate::convert::{counter, from_db_time, hash_bytes, seconds_before, to_db_time};
 use crate::error::{damaged, query_error};
 use crate::schema::{flow_tickets, mfa_challenges};
 
@@ -63,6 +63,47 @@ fn methods(stored: &str) -> Vec<MfaMethod> {
 fn stored_methods(methods: &[MfaMethod]) -> String {
     let names: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
     names.join(" ")
+}
+
+/// What the email-code classification reads of a challenge.
+type EmailSendRow = (
+    Option<DateTime<Utc>>,
+    DateTime<Utc>,
+    i32,
+    i32,
+    Option<DateTime<Utc>>,
+);
+
+/// Why a refused `store_email_code` write refused, in the order the port
+/// (and the in-memory reference) judges: liveness, then the send limit,
+/// then the spacing. Read-only; it never turns a refusal into `Stored`.
+fn refusal(
+    row: Option<EmailSendRow>,
+    now: Timestamp,
+    min_interval_secs: u64,
+    max_sends: u32,
+) -> EmailCodeStored {
+    let Some((consumed_at, expires_at, failures, sends, sent_at)) = row else {
+        return EmailCodeStored::NotLive;
+    };
+    let live = consumed_at.is_none()
+        && !from_db_time(expires_at).has_passed(now)
+        && counter(failures) < MAX_ATTEMPTS;
+    if !live {
+        return EmailCodeStored::NotLive;
+    }
+    if counter(sends) >= max_sends {
+        return EmailCodeStored::TooMany;
+    }
+    // When the row now looks sendable, it changed between the write and
+    // this read (or the write raced its insertion): the write refused, so
+    // the caller is told to try again shortly and the next write decides.
+    let next_allowed = sent_at.map_or(now, |at| from_db_time(at) + min_interval_secs);
+    let retry_after_secs = u64::try_from(next_allowed - now)
+        .ok()
+        .filter(|secs| *secs > 0)
+        .unwrap_or(1);
+    EmailCodeStored::TooSoon { retry_after_secs }
 }
 
 fn challenge(row: ChallengeRow) -> MfaChallenge {
@@ -245,5 +286,125 @@ impl TicketRepository for PostgresStore {
         .await
         .map_err(query_error)?;
         Ok(())
+    }
+
+    async fn store_email_code(
+        &self,
+        token: &TokenHash,
+        code: &TokenHash,
+        now: Timestamp,
+        min_interval_secs: u64,
+        max_sends: u32,
+    ) -> StoreResult<EmailCodeStored> {
+        let spaced_since = to_db_time(seconds_before(now, min_interval_secs))?;
+        let at = to_db_time(now)?;
+        // A limit beyond what the column counts is clamped to its maximum;
+        // no real configuration comes near it.
+        let send_limit = i32::try_from(max_sends).unwrap_or(i32::MAX);
+        let token = hash_bytes(token);
+        let mut conn = self.conn().await?;
+        // The whole rule is in the WHERE, so of concurrent sends PostgreSQL
+        // lets one update the row and re-checks the others against what it
+        // wrote: they then fail on the spacing or the count.
+        let updated = diesel::update(mfa_challenges::table.find(&token))
+            .filter(mfa_challenges::consumed_at.is_null())
+            .filter(mfa_challenges::expires_at.gt(at))
+            .filter(mfa_challenges::failures.lt(LIMIT))
+            .filter(mfa_challenges::email_sends.lt(send_limit))
+            .filter(
+                mfa_challenges::email_sent_at
+                    .is_null()
+                    .or(mfa_challenges::email_sent_at.le(spaced_since)),
+            )
+            .set((
+                mfa_challenges::email_code_hash.eq(hash_bytes(code)),
+                mfa_challenges::email_sends.eq(mfa_challenges::email_sends + 1),
+                mfa_challenges::email_sent_at.eq(at),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(query_error)?;
+        if updated == 1 {
+            return Ok(EmailCodeStored::Stored);
+        }
+        let row: Option<EmailSendRow> = mfa_challenges::table
+            .find(&token)
+            .select((
+                mfa_challenges::consumed_at,
+                mfa_challenges::expires_at,
+                mfa_challenges::failures,
+                mfa_challenges::email_sends,
+                mfa_challenges::email_sent_at,
+            ))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(query_error)?;
+        Ok(refusal(row, now, min_interval_secs, max_sends))
+    }
+
+    async fn email_code(&self, token: &TokenHash) -> StoreResult<Option<TokenHash>> {
+        let mut conn = self.conn().await?;
+        let stored: Option<Option<Vec<u8>>> = mfa_challenges::table
+            .find(hash_bytes(token))
+            .select(mfa_challenges::email_code_hash)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(query_error)?;
+        // A digest of the wrong length reads as no code, so nothing matches.
+        Ok(stored
+            .flatten()
+            .and_then(|bytes| TokenHash::from_slice(&bytes)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use portal_auth_domain::Timestamp;
+    use portal_auth_ports::EmailCodeStored;
+
+    use super::{EmailSendRow, refusal};
+
+    const NOW: Timestamp = Timestamp::from_unix(1_700_000_000);
+
+    fn at(time: Timestamp) -> DateTime<Utc> {
+        DateTime::from_timestamp(time.unix(), 0).unwrap_or_else(|| panic!("in range"))
+    }
+
+    fn row(sends: i32, sent_at: Option<Timestamp>) -> EmailSendRow {
+        (None, at(NOW + 300), 0, sends, sent_at.map(at))
+    }
+
+    #[test]
+    fn a_refusal_is_classified_in_the_ports_order() {
+        assert_eq!(refusal(None, NOW, 30, 3), EmailCodeStored::NotLive);
+        let consumed = (Some(at(NOW)), at(NOW + 300), 0, 3, Some(at(NOW)));
+        assert_eq!(
+            refusal(Some(consumed), NOW, 30, 3),
+            EmailCodeStored::NotLive
+        );
+        let spent = Some(row(3, Some(NOW)));
+        assert_eq!(refusal(spent, NOW, 30, 3), EmailCodeStored::TooMany);
+        let recent = Some(row(1, Some(NOW)));
+        assert_eq!(
+            refusal(recent, NOW + 10, 30, 3),
+            EmailCodeStored::TooSoon {
+                retry_after_secs: 20
+            }
+        );
+    }
+
+    #[test]
+    fn a_row_that_changed_after_the_refusal_is_never_reported_stored() {
+        for sendable in [row(0, None), row(1, Some(NOW))] {
+            assert_eq!(
+                refusal(Some(sendable), NOW + 60, 30, 3),
+                EmailCodeStored::TooSoon {
+                    retry_after_secs: 1
+                }
+            );
+        }
     }
 }

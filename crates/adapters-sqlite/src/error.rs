@@ -15,6 +15,7 @@ const UNIQUE_COLUMNS: &[(&str, &str)] = &[
     ("refresh_tokens.token_hash", "refresh_token"),
     ("flow_tickets.token_hash", "flow_token"),
     ("mfa_challenges.token_hash", "mfa_token"),
+    ("trusted_devices.token_hash", "device_token"),
 ];
 
 /// Maps a diesel error to the port's terms. A broken uniqueness rule is a

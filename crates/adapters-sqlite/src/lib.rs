@@ -5,8 +5,9 @@
 //! type leaves it: callers see [`SqliteStore`] and the port traits. Start
 //! with [`SqliteStore`] (opening, migrating, and how writes stay atomic),
 //! then one repository module per port: `tenants`, `users`, `factors`,
-//! `tickets` and `sessions`. The schema is `migrations/sqlite`, the same
-//! tables and columns as the PostgreSQL one in SQLite's types.
+//! `tickets`, `sessions`, `throttle` and `devices`. The schema is
+//! `migrations/sqlite`, the same tables and columns as the PostgreSQL one
+//! in SQLite's types.
 //!
 //! ```no_run
 //! # async fn start() -> Result<(), portal_auth_ports::StoreError> {
@@ -21,12 +22,14 @@
 //! ```
 
 mod connection;
+mod devices;
 mod error;
 mod factors;
 mod schema;
 mod sessions;
 mod store;
 mod tenants;
+mod throttle;
 mod tickets;
 mod users;
 

@@ -79,6 +79,9 @@ diesel::table! {
         consumed_at -> Nullable<BigInt>,
         expires_at -> BigInt,
         created_at -> BigInt,
+        email_code_hash -> Nullable<Binary>,
+        email_sends -> BigInt,
+        email_sent_at -> Nullable<BigInt>,
     }
 }
 
@@ -105,9 +108,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    throttle_counters (key_hash) {
+        key_hash -> Binary,
+        failures -> BigInt,
+        window_ends_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    trusted_devices (token_hash) {
+        token_hash -> Binary,
+        user_id -> Text,
+        expires_at -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(trusted_devices -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -120,4 +141,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     mfa_challenges,
     sessions,
     refresh_tokens,
+    throttle_counters,
+    trusted_devices,
 );

@@ -125,3 +125,153 @@ impl StoreHealth for SqliteStore {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::QueryableByName;
+    use diesel::connection::SimpleConnection;
+    use diesel::sql_types::{BigInt, Nullable};
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    #[derive(QueryableByName)]
+    struct EmailColumns {
+        #[diesel(sql_type = BigInt)]
+        email_sends: i64,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        email_sent_at: Option<i64>,
+    }
+
+    /// A private database with the foreign keys on, as every store
+    /// connection has them.
+    fn database() -> SqliteConnection {
+        let mut conn =
+            SqliteConnection::establish(":memory:").unwrap_or_else(|e| panic!("open: {e}"));
+        conn.batch_execute("PRAGMA foreign_keys = ON")
+            .unwrap_or_else(|e| panic!("pragma: {e}"));
+        conn
+    }
+
+    fn run(conn: &mut SqliteConnection, sql: &str) {
+        conn.batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<Count>(conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .n
+    }
+
+    const USER: &str = "INSERT INTO users (id, email, password_hash)
+        VALUES ('00000000-0000-4000-8000-000000000001', 'ann@example.test', 'x');";
+    const CHALLENGE: &str = "INSERT INTO tenants (id, slug, name)
+        VALUES ('00000000-0000-4000-8000-000000000002', 'acme', 'Acme');
+        INSERT INTO mfa_challenges (token_hash, user_id, tenant_id, methods, expires_at)
+        VALUES (zeroblob(32), '00000000-0000-4000-8000-000000000001',
+                '00000000-0000-4000-8000-000000000002', 'totp', 2000000000);";
+
+    /// A file written by the previous release holds challenges without the
+    /// email columns: the upgrade must give them a state that passes the
+    /// new checks and reads as "no code sent yet".
+    #[test]
+    fn upgrading_keeps_existing_challenges_with_no_code_sent() {
+        let mut conn = database();
+        conn.run_next_migration(MIGRATIONS)
+            .unwrap_or_else(|e| panic!("initial migration: {e}"));
+        run(&mut conn, USER);
+        run(&mut conn, CHALLENGE);
+
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .unwrap_or_else(|e| panic!("upgrade: {e}"));
+
+        assert_eq!(applied.len(), 1);
+        let columns = diesel::sql_query(
+            "SELECT email_sends, email_sent_at FROM mfa_challenges WHERE email_code_hash IS NULL",
+        )
+        .get_result::<EmailColumns>(&mut conn)
+        .unwrap_or_else(|e| panic!("read: {e}"));
+        assert_eq!((columns.email_sends, columns.email_sent_at), (0, None));
+    }
+
+    /// The three email columns change together; a half-set row, such as a
+    /// code without a send, is refused by the schema itself.
+    #[test]
+    fn the_email_columns_are_set_together_or_refused() {
+        let mut conn = database();
+        conn.run_pending_migrations(MIGRATIONS)
+            .unwrap_or_else(|e| panic!("migrate: {e}"));
+        run(&mut conn, USER);
+        run(&mut conn, CHALLENGE);
+
+        for half in [
+            "UPDATE mfa_challenges SET email_code_hash = zeroblob(32)",
+            "UPDATE mfa_challenges SET email_sends = 1",
+            "UPDATE mfa_challenges SET email_code_hash = zeroblob(32), email_sends = 1",
+            "UPDATE mfa_challenges SET email_code_hash = zeroblob(31), email_sends = 1, email_sent_at = 1",
+        ] {
+            assert!(conn.batch_execute(half).is_err(), "accepted: {half}");
+        }
+        run(
+            &mut conn,
+            "UPDATE mfa_challenges SET email_code_hash = zeroblob(32), email_sends = 1, email_sent_at = 1",
+        );
+    }
+
+    #[test]
+    fn a_users_trusted_devices_go_with_the_user() {
+        let mut conn = database();
+        conn.run_pending_migrations(MIGRATIONS)
+            .unwrap_or_else(|e| panic!("migrate: {e}"));
+        run(&mut conn, USER);
+        run(
+            &mut conn,
+            "INSERT INTO trusted_devices (token_hash, user_id, expires_at)
+             VALUES (zeroblob(32), '00000000-0000-4000-8000-000000000001', 2000000000)",
+        );
+
+        run(&mut conn, "DELETE FROM users");
+
+        assert_eq!(
+            count(&mut conn, "SELECT count(*) AS n FROM trusted_devices"),
+            0
+        );
+    }
+
+    /// The down script is only for a developer's reset, but it must work:
+    /// it undoes the migration so that running it again succeeds.
+    #[test]
+    fn the_abuse_guards_migration_reverts_and_applies_again() {
+        let mut conn = database();
+        conn.run_pending_migrations(MIGRATIONS)
+            .unwrap_or_else(|e| panic!("migrate: {e}"));
+        run(&mut conn, USER);
+        run(&mut conn, CHALLENGE);
+
+        conn.revert_last_migration(MIGRATIONS)
+            .unwrap_or_else(|e| panic!("revert: {e}"));
+        let left = count(
+            &mut conn,
+            "SELECT count(*) AS n FROM sqlite_schema
+             WHERE name IN ('throttle_counters', 'trusted_devices', 'trusted_devices_user_id_idx')",
+        );
+        assert_eq!(left, 0);
+        let again = conn
+            .run_pending_migrations(MIGRATIONS)
+            .unwrap_or_else(|e| panic!("migrate again: {e}"));
+
+        assert_eq!(again.len(), 1);
+        assert_eq!(
+            count(&mut conn, "SELECT count(*) AS n FROM mfa_challenges"),
+            1
+        );
+    }
+}

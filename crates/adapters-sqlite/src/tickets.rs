@@ -4,13 +4,16 @@
 //! the rule (unconsumed, unexpired, below the limit), judged by how many
 //! rows it changed. The check and the change are one statement inside the
 //! writer's transaction, so concurrent requests cannot both pass a check
-//! that only one of them may pass.
+//! that only one of them may pass. When a refused change must say why (an
+//! email code sent too soon or too often), the row is read afterwards in
+//! the same `BEGIN IMMEDIATE` transaction, so the reason given is the one
+//! that refused it.
 
 use async_trait::async_trait;
 use diesel::prelude::*;
 use portal_auth_domain::flow::{FlowTicket, MAX_ATTEMPTS, MfaChallenge};
 use portal_auth_domain::{Email, MfaMethod, TenantId, Timestamp, TokenHash, UserId};
-use portal_auth_ports::{StoreResult, TicketRepository};
+use portal_auth_ports::{EmailCodeStored, StoreResult, TicketRepository};
 
 use crate::schema::{flow_tickets, mfa_challenges};
 use crate::store::SqliteStore;
@@ -74,6 +77,96 @@ impl ChallengeRow {
             consumed: self.consumed_at.is_some(),
         })
     }
+}
+
+/// What decides whether a challenge may have another email code.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = mfa_challenges, check_for_backend(diesel::sqlite::Sqlite))]
+struct SendRow {
+    failures: i64,
+    consumed_at: Option<i64>,
+    expires_at: i64,
+    email_sends: i64,
+    email_sent_at: Option<i64>,
+}
+
+/// The spacing and the cap of email codes, as one call gives them.
+#[derive(Debug, Clone, Copy)]
+struct SendRules {
+    now: Timestamp,
+    min_interval_secs: u64,
+    max_sends: u32,
+}
+
+impl SendRules {
+    /// The latest `email_sent_at` that lets a new code go at `now`, that
+    /// is `now - interval`, saturating so that no interval can wrap it
+    /// into the future.
+    fn latest_previous_send(self) -> i64 {
+        let interval = i64::try_from(self.min_interval_secs).unwrap_or(i64::MAX);
+        self.now.unix().saturating_sub(interval)
+    }
+}
+
+impl SendRow {
+    /// Why the conditional update refused a send, judged in the port's
+    /// order: a dead challenge first, then the cap, then the spacing.
+    fn refusal(&self, rules: SendRules) -> EmailCodeStored {
+        let live = self.consumed_at.is_none()
+            && self.expires_at > rules.now.unix()
+            && self.failures < LIMIT;
+        if !live {
+            return EmailCodeStored::NotLive;
+        }
+        if self.email_sends >= i64::from(rules.max_sends) {
+            return EmailCodeStored::TooMany;
+        }
+        // Only the spacing is left. Read in the transaction that refused
+        // the send, the row has a last send; were it somehow missing, the
+        // caller is told to wait a full interval rather than retry at once.
+        let last = Timestamp::from_unix(self.email_sent_at.unwrap_or(rules.now.unix()));
+        let next_allowed = last + rules.min_interval_secs;
+        let retry_after_secs = u64::try_from(next_allowed - rules.now).unwrap_or(0).max(1);
+        EmailCodeStored::TooSoon { retry_after_secs }
+    }
+}
+
+/// Stores `code` as the challenge's email code when every rule allows it,
+/// inside the caller's `BEGIN IMMEDIATE` transaction.
+fn store_code(
+    conn: &mut SqliteConnection,
+    token: &[u8],
+    code: Vec<u8>,
+    rules: SendRules,
+) -> QueryResult<EmailCodeStored> {
+    let now = rules.now.unix();
+    // The code, the count and the time are set together, as the table's
+    // check requires, by one statement whose WHERE restates every rule.
+    let changed = diesel::update(mfa_challenges::table.find(token))
+        .filter(mfa_challenges::consumed_at.is_null())
+        .filter(mfa_challenges::expires_at.gt(now))
+        .filter(mfa_challenges::failures.lt(LIMIT))
+        .filter(mfa_challenges::email_sends.lt(i64::from(rules.max_sends)))
+        .filter(
+            mfa_challenges::email_sent_at
+                .is_null()
+                .or(mfa_challenges::email_sent_at.le(rules.latest_previous_send())),
+        )
+        .set((
+            mfa_challenges::email_code_hash.eq(code),
+            mfa_challenges::email_sends.eq(mfa_challenges::email_sends + 1),
+            mfa_challenges::email_sent_at.eq(now),
+        ))
+        .execute(conn)?;
+    if changed == 1 {
+        return Ok(EmailCodeStored::Stored);
+    }
+    let row = mfa_challenges::table
+        .find(token)
+        .select(SendRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map_or(EmailCodeStored::NotLive, |row| row.refusal(rules)))
 }
 
 fn stored_methods(methods: &[MfaMethod]) -> String {
@@ -247,5 +340,127 @@ impl TicketRepository for SqliteStore {
                 .map(drop)
         })
         .await
+    }
+
+    async fn store_email_code(
+        &self,
+        token: &TokenHash,
+        code: &TokenHash,
+        now: Timestamp,
+        min_interval_secs: u64,
+        max_sends: u32,
+    ) -> StoreResult<EmailCodeStored> {
+        let (token, code) = (digest(token), digest(code));
+        let rules = SendRules {
+            now,
+            min_interval_secs,
+            max_sends,
+        };
+        self.write(move |conn| store_code(conn, &token, code, rules))
+            .await
+    }
+
+    async fn email_code(&self, token: &TokenHash) -> StoreResult<Option<TokenHash>> {
+        let token = digest(token);
+        let stored = self
+            .read(move |conn| {
+                mfa_challenges::table
+                    .find(token)
+                    .select(mfa_challenges::email_code_hash)
+                    .first::<Option<Vec<u8>>>(conn)
+                    .optional()
+            })
+            .await?;
+        // A digest of the wrong length (only damage could store one) reads
+        // as no code, so it can never match what a client types.
+        Ok(stored
+            .flatten()
+            .and_then(|bytes| TokenHash::from_slice(&bytes)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Timestamp = Timestamp::from_unix(1_000);
+
+    fn rules(min_interval_secs: u64, max_sends: u32) -> SendRules {
+        SendRules {
+            now: NOW,
+            min_interval_secs,
+            max_sends,
+        }
+    }
+
+    fn sent(email_sends: i64, email_sent_at: Option<i64>) -> SendRow {
+        SendRow {
+            failures: 0,
+            consumed_at: None,
+            expires_at: NOW.unix() + 300,
+            email_sends,
+            email_sent_at,
+        }
+    }
+
+    #[test]
+    fn a_dead_challenge_is_reported_before_the_cap_and_the_spacing() {
+        let consumed = SendRow {
+            consumed_at: Some(NOW.unix()),
+            ..sent(5, Some(NOW.unix()))
+        };
+        let expired = SendRow {
+            expires_at: NOW.unix(),
+            ..sent(0, None)
+        };
+        let exhausted = SendRow {
+            failures: LIMIT,
+            ..sent(0, None)
+        };
+        for row in [consumed, expired, exhausted] {
+            assert_eq!(row.refusal(rules(30, 5)), EmailCodeStored::NotLive);
+        }
+    }
+
+    #[test]
+    fn the_cap_is_reported_before_the_spacing() {
+        let row = sent(3, Some(NOW.unix()));
+        assert_eq!(row.refusal(rules(30, 3)), EmailCodeStored::TooMany);
+        assert_eq!(
+            sent(0, None).refusal(rules(30, 0)),
+            EmailCodeStored::TooMany
+        );
+    }
+
+    #[test]
+    fn the_wait_is_what_is_left_of_the_interval_and_never_zero() {
+        let row = sent(1, Some(NOW.unix() - 10));
+        assert_eq!(
+            row.refusal(rules(30, 5)),
+            EmailCodeStored::TooSoon {
+                retry_after_secs: 20
+            }
+        );
+        let huge = sent(1, Some(NOW.unix())).refusal(rules(u64::MAX, 5));
+        assert_eq!(
+            huge,
+            EmailCodeStored::TooSoon {
+                retry_after_secs: u64::try_from(i64::MAX - NOW.unix()).unwrap_or(0)
+            }
+        );
+        let without_a_send = sent(1, None).refusal(rules(0, 5));
+        assert_eq!(
+            without_a_send,
+            EmailCodeStored::TooSoon {
+                retry_after_secs: 1
+            }
+        );
+    }
+
+    #[test]
+    fn no_interval_can_push_the_previous_send_limit_past_the_range() {
+        assert_eq!(rules(30, 5).latest_previous_send(), NOW.unix() - 30);
+        let huge = rules(u64::MAX, 5).latest_previous_send();
+        assert_eq!(huge, NOW.unix().saturating_sub(i64::MAX));
     }
 }

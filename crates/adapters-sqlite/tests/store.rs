@@ -8,13 +8,15 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
 use portal_auth_adapters_sqlite::SqliteStore;
+use portal_auth_domain::flow::MfaChallenge;
 use portal_auth_domain::session::Session;
 use portal_auth_domain::{
-    Amr, Email, MembershipStatus, SessionId, Tenant, TenantId, TenantName, TenantSlug, Timestamp,
-    TokenHash, User, UserId,
+    Amr, Email, MembershipStatus, MfaMethod, SessionId, Tenant, TenantId, TenantName, TenantSlug,
+    Timestamp, TokenHash, User, UserId,
 };
 use portal_auth_ports::{
-    RefreshState, SessionRepository, StoreError, TenantRepository, UserRepository,
+    DeviceRepository, EmailCodeStored, RefreshState, SessionRepository, StoreError,
+    TenantRepository, ThrottleRepository, ThrottleState, TicketRepository, UserRepository,
 };
 
 const NOW: Timestamp = Timestamp::from_unix(1_700_000_000);
@@ -336,4 +338,178 @@ fn a_store_outlives_the_runtime_that_opened_it() {
 
     assert!(must(rotated, "rotate_refresh"));
     assert!(must(found, "find_refresh").is_some());
+}
+
+/// Two stores on one file stand for two processes: the counting upsert
+/// must lose no failure even when only SQLite's lock orders the writers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_stores_on_one_file_count_every_failure() {
+    let dir = temp_dir();
+    let path = dir.path().join("auth.db");
+    let first = Arc::new(open_migrated(&path).await);
+    let second = Arc::new(open_migrated(&path).await);
+    let key = digest(50);
+
+    let tasks: Vec<_> = (0..40u8)
+        .map(|i| {
+            let store = if i % 2 == 0 { &first } else { &second }.clone();
+            tokio::spawn(async move { store.record_failure(&key, NOW, 900).await })
+        })
+        .collect();
+    for task in tasks {
+        let counted = task.await.unwrap_or_else(|e| panic!("task: {e}"));
+        must(counted, "record_failure");
+    }
+
+    let state = must(first.throttle_state(&key, NOW).await, "throttle_state");
+    assert_eq!(
+        state,
+        ThrottleState {
+            failures: 40,
+            window_ends_at: NOW + 900
+        }
+    );
+}
+
+/// A challenge of the seeded user, for the email code cases.
+async fn seed_challenge(store: &SqliteStore, fixture: &Fixture, token: TokenHash) {
+    let challenge = MfaChallenge {
+        user_id: fixture.user.id,
+        tenant_id: fixture.tenant.id,
+        methods: vec![MfaMethod::Email],
+        failures: 0,
+        expires_at: NOW + 300,
+        consumed: false,
+    };
+    must(
+        store.insert_challenge(&token, &challenge).await,
+        "insert_challenge",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_stores_on_one_file_send_one_email_code() {
+    let dir = temp_dir();
+    let path = dir.path().join("auth.db");
+    let first = Arc::new(open_migrated(&path).await);
+    let second = Arc::new(open_migrated(&path).await);
+    let fixture = seed(&first).await;
+    let challenge = digest(60);
+    seed_challenge(&first, &fixture, challenge).await;
+
+    let tasks: Vec<_> = (0..20u8)
+        .map(|i| {
+            let store = if i % 2 == 0 { &first } else { &second }.clone();
+            tokio::spawn(async move {
+                store
+                    .store_email_code(&challenge, &digest(100 + i), NOW, 30, 5)
+                    .await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        let stored = task.await.unwrap_or_else(|e| panic!("task: {e}"));
+        outcomes.push(must(stored, "store_email_code"));
+    }
+
+    let too_soon = EmailCodeStored::TooSoon {
+        retry_after_secs: 30,
+    };
+    let stored = outcomes
+        .iter()
+        .filter(|o| **o == EmailCodeStored::Stored)
+        .count();
+    assert_eq!(stored, 1);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| *o == EmailCodeStored::Stored || *o == too_soon),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_email_code_reads_as_none() {
+    let dir = temp_dir();
+    let path = dir.path().join("auth.db");
+    let store = open_migrated(&path).await;
+    let fixture = seed(&store).await;
+    let challenge = digest(60);
+    seed_challenge(&store, &fixture, challenge).await;
+    let code = digest(61);
+    let stored = store.store_email_code(&challenge, &code, NOW, 30, 5).await;
+    assert_eq!(must(stored, "store_email_code"), EmailCodeStored::Stored);
+
+    tamper(
+        &path,
+        "PRAGMA ignore_check_constraints = ON;
+         UPDATE mfa_challenges SET email_code_hash = zeroblob(31)",
+    );
+
+    let code = must(store.email_code(&challenge).await, "email_code");
+    assert_eq!(code, None);
+}
+
+#[tokio::test]
+async fn huge_windows_and_intervals_saturate_instead_of_failing() {
+    let dir = temp_dir();
+    let store = open_migrated(&dir.path().join("auth.db")).await;
+    let fixture = seed(&store).await;
+    let challenge = digest(60);
+    seed_challenge(&store, &fixture, challenge).await;
+
+    let counted = must(
+        store.record_failure(&digest(50), NOW, u64::MAX).await,
+        "record_failure",
+    );
+    let (code, next) = (digest(61), digest(62));
+    let first = store
+        .store_email_code(&challenge, &code, NOW, u64::MAX, 5)
+        .await;
+    let second = store
+        .store_email_code(&challenge, &next, NOW + 1, u64::MAX, 5)
+        .await;
+
+    assert_eq!(counted.window_ends_at, Timestamp::from_unix(i64::MAX));
+    assert_eq!(must(first, "store_email_code"), EmailCodeStored::Stored);
+    let wait = u64::try_from(i64::MAX - (NOW.unix() + 1)).unwrap_or(0);
+    assert_eq!(
+        must(second, "store_email_code"),
+        EmailCodeStored::TooSoon {
+            retry_after_secs: wait
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_device_needs_a_known_user_and_a_new_token() {
+    let dir = temp_dir();
+    let store = open_migrated(&dir.path().join("auth.db")).await;
+    let fixture = seed(&store).await;
+    let device = digest(70);
+    must(
+        store
+            .trust_device(&device, fixture.user.id, NOW + 100)
+            .await,
+        "trust_device",
+    );
+
+    let stranger = UserId::from_random([9; 16]);
+    let unknown = store.trust_device(&digest(71), stranger, NOW + 100).await;
+    let again = store
+        .trust_device(&device, fixture.user.id, NOW + 500)
+        .await;
+
+    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+    assert!(
+        matches!(again, Err(StoreError::Conflict("device_token"))),
+        "{again:?}"
+    );
+    // The refused second call changed nothing: the first expiry stands.
+    let at = NOW + 100;
+    assert!(!must(
+        store.is_trusted_device(&device, fixture.user.id, at).await,
+        "is_trusted_device"
+    ));
 }

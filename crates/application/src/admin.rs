@@ -2,7 +2,9 @@
 //!
 //! Every change that takes access away (a new password, a disabled user, a
 //! suspended membership) revokes the affected sessions and the user's
-//! outstanding flow and MFA tokens at once, not at their next expiry.
+//! outstanding flow and MFA tokens at once, not at their next expiry. A new
+//! password, a disabled user or a change of factors also ends every device
+//! the user trusted.
 
 use portal_auth_domain::{
     Email, MembershipStatus, Password, Secret, Tenant, TenantId, TenantName, TenantSlug, TokenHash,
@@ -210,6 +212,7 @@ impl Admin {
             .factors
             .set_totp(user.id, &Secret::new(secret))
             .await?;
+        self.repos.devices.forget_devices(user.id).await?;
 
         let uri = otpauth_uri(&user.email, &encoded);
         Ok(TotpEnrolment {
@@ -253,6 +256,7 @@ impl Admin {
     pub async fn enable_email(&self, user: &str) -> Result<(), AdminError> {
         let user = self.user(user).await?;
         self.repos.factors.enable_email(user.id).await?;
+        self.repos.devices.forget_devices(user.id).await?;
         Ok(())
     }
 
@@ -289,6 +293,7 @@ impl Admin {
             .revoke_user_sessions(user, None, now)
             .await?;
         self.repos.tickets.revoke_user_tickets(user, now).await?;
+        self.repos.devices.forget_devices(user).await?;
         Ok(())
     }
 

@@ -1,7 +1,10 @@
 //! The six login operations.
 
+use std::net::IpAddr;
+
 use portal_auth_domain::flow::{
-    Candidate, FlowTicket, LoginDecision, MfaChallenge, PasswordCheck, decide_login,
+    Candidate, ChallengeRejection, FlowTicket, LoginDecision, MfaChallenge, PasswordCheck,
+    decide_login,
 };
 use portal_auth_domain::mfa::{normalise_backup_code, totp_candidate_steps, totp_step_is_fresh};
 use portal_auth_domain::refresh::{ReuseVerdict, judge_reuse};
@@ -10,10 +13,12 @@ use portal_auth_domain::{
     Amr, Email, MfaMethod, Password, SessionId, Tenant, TenantId, TenantName, TenantSlug,
     Timestamp, UserId,
 };
+use portal_auth_domain::{Secret, TokenHash};
 use portal_auth_ports::{
-    AccessClaims, Factors, RefreshState, Repositories, UserRecord, Verification,
+    AccessClaims, EmailCodeStored, Factors, RefreshState, Repositories, UserRecord, Verification,
 };
 
+use crate::throttle::Attempt;
 use crate::{AuthError, AuthSettings, Services, TenantDisclosure};
 
 /// The login operations, over a store and the service ports.
@@ -39,6 +44,8 @@ pub struct AuthenticateCommand {
     pub password: Password,
     /// The trusted-device cookie, if the request carried one.
     pub device_token: Option<String>,
+    /// The client's address, for throttling.
+    pub client: Option<IpAddr>,
 }
 
 /// The one-step login.
@@ -48,6 +55,7 @@ pub struct LoginCommand {
     pub password: Password,
     pub tenant_id: Option<String>,
     pub device_token: Option<String>,
+    pub client: Option<IpAddr>,
 }
 
 /// A second-factor code for a pending login.
@@ -58,6 +66,7 @@ pub struct VerifyMfaCommand {
     pub method: String,
     pub code: Option<String>,
     pub trust_device: bool,
+    pub client: Option<IpAddr>,
 }
 
 /// The user as the responses show them: identity and the tenant signed in to.
@@ -174,6 +183,10 @@ impl AuthService {
         let now = self.now();
         let flow_hash = self.services.tokens.digest(&cmd.flow_token);
         let ticket = self.repos.tickets.find_flow(&flow_hash).await?;
+        let attempt = self.attempt(ticket.as_ref().map(|t| &t.email), cmd.client);
+        attempt
+            .check(&*self.repos.throttle, self.settings.throttle, now)
+            .await?;
         let Some(ticket) = ticket.filter(|t| t.accepts_attempt(now)) else {
             return Err(AuthError::InvalidFlowToken);
         };
@@ -190,10 +203,12 @@ impl AuthService {
             Some(id) => self.repos.users.find_user_by_id(id).await?,
             None => None,
         };
-        let attempt = self
-            .check_password(record, &cmd.password, cmd.tenant_id.as_deref())
+        let tenant = cmd.tenant_id.as_deref();
+        let device = cmd.device_token.as_deref();
+        let checked = self
+            .check_password(record, &cmd.password, tenant, device, now)
             .await?;
-        match &attempt.decision {
+        match &checked.decision {
             LoginDecision::SelectTenant(_) | LoginDecision::AccountDisabled => {
                 self.repos.tickets.release_flow_attempt(&flow_hash).await?;
             }
@@ -204,7 +219,7 @@ impl AuthService {
             }
             LoginDecision::InvalidCredentials => {}
         }
-        self.finish_password_step(attempt, now).await
+        self.finish_password_step(checked, &attempt, now).await
     }
 
     /// The one-step login of older clients: identify and authenticate at
@@ -216,14 +231,21 @@ impl AuthService {
     /// user with a factor.
     pub async fn login(&self, cmd: LoginCommand) -> Result<SignedIn, AuthError> {
         let now = self.now();
-        let record = self.repos.users.find_user_by_email(&cmd.email).await?;
-        let attempt = self
-            .check_password(record, &cmd.password, cmd.tenant_id.as_deref())
+        let attempt = self.attempt(Some(&cmd.email), cmd.client);
+        attempt
+            .check(&*self.repos.throttle, self.settings.throttle, now)
             .await?;
-        if matches!(attempt.decision, LoginDecision::SecondFactor { .. }) {
+
+        let record = self.repos.users.find_user_by_email(&cmd.email).await?;
+        let tenant = cmd.tenant_id.as_deref();
+        let device = cmd.device_token.as_deref();
+        let checked = self
+            .check_password(record, &cmd.password, tenant, device, now)
+            .await?;
+        if matches!(checked.decision, LoginDecision::SecondFactor { .. }) {
             return Err(AuthError::MfaRequired);
         }
-        match self.finish_password_step(attempt, now).await? {
+        match self.finish_password_step(checked, &attempt, now).await? {
             LoginOutcome::SignedIn(signed_in) => Ok(signed_in),
             LoginOutcome::MfaRequired(_) => Err(AuthError::MfaRequired),
         }
@@ -238,19 +260,29 @@ impl AuthService {
     pub async fn verify_mfa(&self, cmd: VerifyMfaCommand) -> Result<MfaOutcome, AuthError> {
         let now = self.now();
         let token_hash = self.services.tokens.digest(&cmd.mfa_token);
-        let Some(challenge) = self.repos.tickets.find_challenge(&token_hash).await? else {
+        let challenge = self.repos.tickets.find_challenge(&token_hash).await?;
+        let record = match &challenge {
+            Some(c) => self.repos.users.find_user_by_id(c.user_id).await?,
+            None => None,
+        };
+        let attempt = self.attempt(record.as_ref().map(|r| &r.user.email), cmd.client);
+        attempt
+            .check(&*self.repos.throttle, self.settings.throttle, now)
+            .await?;
+        let (Some(challenge), Some(record)) = (challenge, record) else {
             return Err(AuthError::InvalidMfaToken);
         };
         let method = challenge
             .admits(&cmd.user_id, MfaMethod::parse(&cmd.method), now)
             .map_err(|rejection| match rejection {
-                portal_auth_domain::flow::ChallengeRejection::InvalidToken => {
-                    AuthError::InvalidMfaToken
-                }
-                portal_auth_domain::flow::ChallengeRejection::MethodUnavailable => {
-                    AuthError::MfaMethodUnavailable
-                }
+                ChallengeRejection::InvalidToken => AuthError::InvalidMfaToken,
+                ChallengeRejection::MethodUnavailable => AuthError::MfaMethodUnavailable,
             })?;
+        if method == MfaMethod::Email && cmd.code.is_none() {
+            return self
+                .send_email_code(&cmd.mfa_token, &challenge, &record, now)
+                .await;
+        }
         if !self
             .repos
             .tickets
@@ -260,11 +292,12 @@ impl AuthService {
             return Err(AuthError::InvalidMfaToken);
         }
 
-        if !self
-            .code_is_valid(&challenge, method, cmd.code.as_deref(), now)
-            .await?
-        {
-            tracing::warn!(user_id = %challenge.user_id, method = method.as_str(), "second factor failed");
+        if !self.code_is_valid(&cmd, &challenge, method, now).await? {
+            attempt
+                .failed(&*self.repos.throttle, self.settings.throttle, now)
+                .await?;
+            let user_id = challenge.user_id;
+            tracing::warn!(%user_id, method = method.as_str(), "second factor failed");
             return Err(AuthError::InvalidMfaCode);
         }
         if !self
@@ -275,20 +308,110 @@ impl AuthService {
         {
             return Err(AuthError::InvalidMfaToken);
         }
-        let record = self.repos.users.find_user_by_id(challenge.user_id).await?;
-        let Some((record, tenant)) =
-            record.and_then(|r| with_active_tenant(r, challenge.tenant_id))
-        else {
+        let Some((record, tenant)) = with_active_tenant(record, challenge.tenant_id) else {
             return Err(AuthError::InvalidMfaToken);
         };
         if record.user.disabled {
             return Err(AuthError::AccountDisabled);
         }
-        let signed_in = self
+        let mut signed_in = self
             .start_session(&record, tenant, Amr::PasswordAndOtp, now)
             .await?;
-        tracing::info!(user_id = %record.user.id, method = method.as_str(), "signed in with a second factor");
+        if cmd.trust_device {
+            signed_in.device_token = Some(self.trust_device(&record, now).await?);
+        }
+        attempt.succeeded(&*self.repos.throttle).await?;
+        let user_id = record.user.id;
+        tracing::info!(%user_id, method = method.as_str(), "signed in with a second factor");
         Ok(MfaOutcome::SignedIn(signed_in))
+    }
+
+    /// Mails a new code for a pending login. Sending is not an attempt: it
+    /// counts against the token's sends, not its failures.
+    async fn send_email_code(
+        &self,
+        mfa_token: &str,
+        challenge: &MfaChallenge,
+        record: &UserRecord,
+        now: Timestamp,
+    ) -> Result<MfaOutcome, AuthError> {
+        let Some(mailer) = &self.services.mailer else {
+            return Err(AuthError::MfaMethodUnavailable);
+        };
+        let code = self.six_digits();
+        let digest = self.email_code_digest(mfa_token, &code);
+        let token_hash = self.services.tokens.digest(mfa_token);
+        let interval = self.settings.email_code_interval_secs;
+        let sends = self.settings.email_codes_per_token;
+        let stored =
+            self.repos
+                .tickets
+                .store_email_code(&token_hash, &digest, now, interval, sends);
+        match stored.await? {
+            EmailCodeStored::Stored => {}
+            EmailCodeStored::TooSoon { retry_after_secs } => {
+                let retry_after_secs = retry_after_secs.max(1);
+                return Err(AuthError::TooManyAttempts { retry_after_secs });
+            }
+            EmailCodeStored::TooMany => {
+                let left = u64::try_from(challenge.expires_at - now)
+                    .unwrap_or(1)
+                    .max(1);
+                return Err(AuthError::TooManyAttempts {
+                    retry_after_secs: left,
+                });
+            }
+            EmailCodeStored::NotLive => return Err(AuthError::InvalidMfaToken),
+        }
+
+        match mailer
+            .send_login_code(&record.user.email, &Secret::new(code))
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(user_id = %record.user.id, "email code sent");
+                Ok(MfaOutcome::CodeSent)
+            }
+            Err(error) => {
+                tracing::error!(%error, "email code could not be sent");
+                Err(AuthError::MailUnavailable {
+                    retry_after_secs: interval.max(1),
+                })
+            }
+        }
+    }
+
+    /// A uniformly drawn six-digit code; rejection sampling avoids the bias
+    /// of a plain modulo.
+    fn six_digits(&self) -> String {
+        const RANGE: u32 = 1_000_000;
+        const LIMIT: u32 = u32::MAX - u32::MAX % RANGE;
+        loop {
+            let mut bytes = [0u8; 4];
+            self.services.tokens.random_bytes(&mut bytes);
+            let value = u32::from_le_bytes(bytes);
+            if value < LIMIT {
+                return format!("{:06}", value % RANGE);
+            }
+        }
+    }
+
+    /// An email code is stored bound to its MFA token, so a digest read from
+    /// the store cannot be tried against another login.
+    fn email_code_digest(&self, mfa_token: &str, code: &str) -> TokenHash {
+        let material = format!("email-code:{mfa_token}:{}", code.trim());
+        self.services.tokens.digest(&material)
+    }
+
+    async fn trust_device(&self, record: &UserRecord, now: Timestamp) -> Result<String, AuthError> {
+        let token = self.services.tokens.generate();
+        let expires_at = now + self.settings.trusted_device_ttl_secs;
+        let digest = self.services.tokens.digest(&token);
+        self.repos
+            .devices
+            .trust_device(&digest, record.user.id, expires_at)
+            .await?;
+        Ok(token)
     }
 
     /// Rotates a refresh token.
@@ -375,6 +498,10 @@ impl AuthService {
         self.services.clock.now()
     }
 
+    fn attempt(&self, email: Option<&Email>, client: Option<IpAddr>) -> Attempt {
+        Attempt::new(&*self.services.tokens, email, client)
+    }
+
     /// Loads the candidate's factors, checks the password (against a dummy
     /// hash when there is no candidate, so the work is the same) and decides.
     async fn check_password(
@@ -382,11 +509,13 @@ impl AuthService {
         record: Option<UserRecord>,
         password: &Password,
         requested_tenant: Option<&str>,
+        device_token: Option<&str>,
+        now: Timestamp,
     ) -> Result<PasswordAttempt, AuthError> {
         let stored = record.as_ref().map(|r| r.password_hash.expose().clone());
         let verification = self.services.hasher.verify(password, stored).await?;
         let candidate = match record {
-            Some(record) => Some(self.candidate(record).await?),
+            Some(record) => Some(self.candidate(record, device_token, now).await?),
             None => None,
         };
         let (check, needs_rehash) = match verification {
@@ -402,14 +531,29 @@ impl AuthService {
         })
     }
 
-    async fn candidate(&self, record: UserRecord) -> Result<(Candidate, UserRecord), AuthError> {
+    async fn candidate(
+        &self,
+        record: UserRecord,
+        device_token: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(Candidate, UserRecord), AuthError> {
         let factors = self.repos.factors.factors(record.user.id).await?;
+        let trusted_device = match device_token {
+            Some(token) => {
+                let digest = self.services.tokens.digest(token);
+                self.repos
+                    .devices
+                    .is_trusted_device(&digest, record.user.id, now)
+                    .await?
+            }
+            None => false,
+        };
         let candidate = Candidate {
             user: record.user.clone(),
             active_tenants: record.active_tenants(),
-            methods: offered_methods(&factors),
+            methods: offered_methods(&factors, self.services.mailer.is_some()),
             has_factor: factors.any(),
-            trusted_device: false,
+            trusted_device,
         };
         Ok((candidate, record))
     }
@@ -417,7 +561,8 @@ impl AuthService {
     /// Carries out a login decision taken after the password check.
     async fn finish_password_step(
         &self,
-        attempt: PasswordAttempt,
+        checked: PasswordAttempt,
+        attempt: &Attempt,
         now: Timestamp,
     ) -> Result<LoginOutcome, AuthError> {
         let PasswordAttempt {
@@ -425,11 +570,14 @@ impl AuthService {
             decision,
             needs_rehash,
             password,
-        } = attempt;
+        } = checked;
         let user_id = candidate.as_ref().map(|c| c.0.user.id);
         let record = || accepted_record(candidate.as_ref());
         match decision {
             LoginDecision::InvalidCredentials => {
+                attempt
+                    .failed(&*self.repos.throttle, self.settings.throttle, now)
+                    .await?;
                 tracing::warn!(user_id = ?user_id, "password check failed");
                 Err(AuthError::InvalidCredentials)
             }
@@ -451,6 +599,7 @@ impl AuthService {
                 let record = record()?;
                 self.rehash_if_needed(record, &password, needs_rehash).await;
                 let signed_in = self.start_session(record, tenant, amr, now).await?;
+                attempt.succeeded(&*self.repos.throttle).await?;
                 tracing::info!(user_id = %record.user.id, "signed in");
                 Ok(LoginOutcome::SignedIn(signed_in))
             }
@@ -512,12 +661,12 @@ impl AuthService {
 
     async fn code_is_valid(
         &self,
+        cmd: &VerifyMfaCommand,
         challenge: &MfaChallenge,
         method: MfaMethod,
-        code: Option<&str>,
         now: Timestamp,
     ) -> Result<bool, AuthError> {
-        let Some(code) = code else {
+        let Some(code) = cmd.code.as_deref() else {
             return Ok(false);
         };
         match method {
@@ -530,8 +679,12 @@ impl AuthService {
                     .consume_backup_code(challenge.user_id, &digest, now);
                 Ok(used.await?)
             }
-            // Email codes are not offered yet, so no challenge lists them.
-            MfaMethod::Email => Ok(false),
+            MfaMethod::Email => {
+                let token_hash = self.services.tokens.digest(&cmd.mfa_token);
+                let stored = self.repos.tickets.email_code(&token_hash).await?;
+                let typed = self.email_code_digest(&cmd.mfa_token, code);
+                Ok(stored.is_some_and(|stored| stored.ct_eq(&typed)))
+            }
         }
     }
 
@@ -669,12 +822,15 @@ fn accepted_record(candidate: Option<&(Candidate, UserRecord)>) -> Result<&UserR
 }
 
 /// The second-factor methods a user can use, in offer order. Backup codes
-/// are a fallback beside a factor, never offered alone; email codes are not
-/// offered until mail delivery exists.
-fn offered_methods(factors: &Factors) -> Vec<MfaMethod> {
+/// are a fallback beside a factor, never offered alone; email codes only
+/// when mail can be sent.
+fn offered_methods(factors: &Factors, mail_configured: bool) -> Vec<MfaMethod> {
     let mut methods = Vec::new();
     if factors.totp.is_some() {
         methods.push(MfaMethod::Totp);
+    }
+    if factors.email && mail_configured {
+        methods.push(MfaMethod::Email);
     }
     if factors.any() && factors.backup_codes_left > 0 {
         methods.push(MfaMethod::BackupCode);

@@ -11,6 +11,7 @@ mod admin;
 mod auth;
 mod error;
 mod settings;
+mod throttle;
 
 pub use admin::{Admin, AdminError, TotpEnrolment};
 pub use auth::{
@@ -18,4 +19,4 @@ pub use auth::{
     MfaPending, Refreshed, SignedIn, UserView, VerifyMfaCommand,
 };
 pub use error::AuthError;
-pub use settings::{AuthSettings, Services, TenantDisclosure};
+pub use settings::{AuthSettings, Services, TenantDisclosure, ThrottleSettings};

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use portal_auth_domain::session::SessionLifetime;
-use portal_auth_ports::{AccessTokens, Clock, OpaqueTokens, PasswordHasher, Totp};
+use portal_auth_ports::{AccessTokens, Clock, Mailer, OpaqueTokens, PasswordHasher, Totp};
 
 /// How much `identify` tells about a user's tenants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,6 +28,21 @@ pub struct AuthSettings {
     pub refresh_reuse_grace_secs: u64,
     pub session: SessionLifetime,
     pub tenant_disclosure: TenantDisclosure,
+    pub throttle: ThrottleSettings,
+    /// How long a device trusted after a second factor skips it.
+    pub trusted_device_ttl_secs: u64,
+    /// The shortest time between two email codes for one MFA token.
+    pub email_code_interval_secs: u64,
+    /// How many email codes one MFA token may send.
+    pub email_codes_per_token: u32,
+}
+
+/// Limits on failed password checks and second-factor codes.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleSettings {
+    pub failures_per_email: u32,
+    pub failures_per_address: u32,
+    pub window_secs: u64,
 }
 
 impl Default for AuthSettings {
@@ -42,6 +57,14 @@ impl Default for AuthSettings {
                 absolute_secs: 30 * 86_400,
             },
             tenant_disclosure: TenantDisclosure::SelectionOnly,
+            throttle: ThrottleSettings {
+                failures_per_email: 10,
+                failures_per_address: 1000,
+                window_secs: 900,
+            },
+            trusted_device_ttl_secs: 30 * 86_400,
+            email_code_interval_secs: 30,
+            email_codes_per_token: 5,
         }
     }
 }
@@ -54,4 +77,6 @@ pub struct Services {
     pub hasher: Arc<dyn PasswordHasher>,
     pub access: Arc<dyn AccessTokens>,
     pub totp: Arc<dyn Totp>,
+    /// Where email codes go; without one, the email factor is not offered.
+    pub mailer: Option<Arc<dyn Mailer>>,
 }

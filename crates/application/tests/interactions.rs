@@ -32,6 +32,7 @@ async fn an_unknown_email_is_checked_against_the_dummy_hash() {
         tenant_id: None,
         password: password(PASSWORD),
         device_token: None,
+        client: None,
     };
     assert!(matches!(
         auth.authenticate(cmd).await,
@@ -77,6 +78,7 @@ async fn a_current_hash_is_not_rewritten_at_login() {
         tenant_id: None,
         password: password(PASSWORD),
         device_token: None,
+        client: None,
     };
     assert!(auth.authenticate(cmd).await.is_ok());
 }

@@ -201,6 +201,7 @@ fn verify(pending_token: &str, user: &str, method: &str, code: Option<&str>) -> 
         method: method.to_owned(),
         code: code.map(str::to_owned),
         trust_device: false,
+        client: None,
     }
 }
 
@@ -390,6 +391,7 @@ async fn one_step_login_signs_in_and_never_bypasses_a_factor() {
         password: password(secret),
         tenant_id: None,
         device_token: None,
+        client: None,
     };
     assert!(
         w.auth
@@ -412,6 +414,7 @@ async fn one_step_login_asks_for_a_tenant_only_after_the_right_password() {
         password: password(secret),
         tenant_id: None,
         device_token: None,
+        client: None,
     };
     assert!(matches!(
         w.auth.login(cmd("wrong")).await,
@@ -651,6 +654,7 @@ async fn a_hash_with_old_parameters_is_upgraded_at_the_next_login() {
         tenant_id: None,
         password: password(PASSWORD),
         device_token: None,
+        client: None,
     };
     assert!(current.authenticate(cmd).await.is_ok());
     assert!(stored_hash(&old).await.contains("m=128"));

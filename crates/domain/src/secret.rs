@@ -39,6 +39,15 @@ impl TokenHash {
         &self.0
     }
 
+    /// Compares two digests in time independent of where they differ.
+    pub fn ct_eq(&self, other: &TokenHash) -> bool {
+        self.0
+            .iter()
+            .zip(other.0.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+
     /// Reads a digest back from storage; anything but 32 bytes is `None`.
     pub fn from_slice(bytes: &[u8]) -> Option<Self> {
         <[u8; 32]>::try_from(bytes).ok().map(Self)
@@ -59,6 +68,15 @@ mod tests {
     fn debug_of_a_secret_hides_the_value() {
         let printed = format!("{:?}", Secret::new("hunter2"));
         assert!(!printed.contains("hunter2"));
+    }
+
+    #[test]
+    fn digests_compare_by_every_byte() {
+        let a = TokenHash::from_bytes([1; 32]);
+        let mut last = [1; 32];
+        last[31] = 2;
+        assert!(a.ct_eq(&TokenHash::from_bytes([1; 32])));
+        assert!(!a.ct_eq(&TokenHash::from_bytes(last)));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! must outlive them (a test database, a temporary file). A store's test
 //! crate runs the whole suite with one line,
 //!
-//! ```ignore
+//! ```text
 //! portal_auth_ports::contract_tests!(async {
 //!     Repositories::from_store(Arc::new(MemoryStore::default()))
 //! });
@@ -40,6 +40,7 @@ use crate::{Repositories, StoreError, StoreResult};
 
 pub mod concurrency;
 pub mod factors;
+pub mod guards;
 pub mod sessions;
 pub mod tenants;
 pub mod tickets;
@@ -122,6 +123,17 @@ macro_rules! contract_tests {
             concurrency::concurrent_sign_ups_with_one_email_let_exactly_one_through,
             concurrency::concurrent_tenants_with_one_slug_let_exactly_one_through,
             concurrency::concurrent_membership_changes_leave_one_membership,
+            guards::failures_are_counted_within_a_window,
+            guards::a_failure_after_the_window_starts_a_new_one,
+            guards::an_unknown_key_has_no_failures_and_keys_are_independent,
+            guards::clearing_a_key_forgets_its_failures,
+            guards::concurrent_failures_are_all_counted,
+            guards::a_trusted_device_is_trusted_for_its_user_until_it_expires,
+            guards::forgetting_devices_ends_every_device_of_that_user_only,
+            guards::an_email_code_is_stored_and_replaced_by_the_next,
+            guards::email_codes_are_spaced_and_limited_per_challenge,
+            guards::no_email_code_is_stored_for_a_dead_challenge,
+            guards::concurrent_email_sends_let_exactly_one_through,
         }
     };
 }

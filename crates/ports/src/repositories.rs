@@ -211,6 +211,98 @@ pub trait TicketRepository: Send + Sync {
     /// Kills every outstanding flow ticket and MFA challenge of a user, as
     /// when the password changes or the user is disabled.
     async fn revoke_user_tickets(&self, user: UserId, now: Timestamp) -> StoreResult<()>;
+
+    /// Stores a new email code (its digest) for a challenge, replacing the
+    /// previous one, and counts the send. Atomic, judged in one conditional
+    /// write: the challenge must be unconsumed, unexpired at `now` and below
+    /// the failure limit ([`EmailCodeStored::NotLive`] otherwise); fewer than
+    /// `max_sends` codes may have been stored ([`EmailCodeStored::TooMany`]);
+    /// and the last one at least `min_interval_secs` before `now`
+    /// ([`EmailCodeStored::TooSoon`], with the seconds left).
+    async fn store_email_code(
+        &self,
+        token: &TokenHash,
+        code: &TokenHash,
+        now: Timestamp,
+        min_interval_secs: u64,
+        max_sends: u32,
+    ) -> StoreResult<EmailCodeStored>;
+
+    /// The digest of the challenge's current email code, if one was stored.
+    async fn email_code(&self, token: &TokenHash) -> StoreResult<Option<TokenHash>>;
+}
+
+/// What [`TicketRepository::store_email_code`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailCodeStored {
+    Stored,
+    /// The previous code was sent less than the interval ago.
+    TooSoon {
+        retry_after_secs: u64,
+    },
+    /// The challenge has had its share of codes.
+    TooMany,
+    /// The challenge is unknown, consumed, expired or exhausted.
+    NotLive,
+}
+
+/// Failure counts for a throttle key, in the current fixed window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleState {
+    pub failures: u32,
+    /// When the current window ends; meaningless while `failures` is 0.
+    pub window_ends_at: Timestamp,
+}
+
+/// Failed-attempt counters, kept in the store so that every node sees the
+/// same counts. Keys are digests (of `email:<normalised email>` or
+/// `address:<ip>`), so the table never holds an address typed by a client.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait ThrottleRepository: Send + Sync {
+    /// Counts one failure. The window starts at a key's first failure and
+    /// lasts `window_secs`; a failure at or after its end starts a new window
+    /// at `now` with a count of 1. Atomic: concurrent calls never lose a
+    /// count. Returns the state after counting.
+    async fn record_failure(
+        &self,
+        key: &TokenHash,
+        now: Timestamp,
+        window_secs: u64,
+    ) -> StoreResult<ThrottleState>;
+
+    /// The state at `now`; an unknown key, or a window that has ended, reads
+    /// as zero failures.
+    async fn throttle_state(&self, key: &TokenHash, now: Timestamp) -> StoreResult<ThrottleState>;
+
+    /// Forgets a key's failures, after a success.
+    async fn clear_failures(&self, key: &TokenHash) -> StoreResult<()>;
+}
+
+/// Devices a user chose to trust after a second factor: their tokens skip
+/// the second factor for that user only. Stored by digest.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait DeviceRepository: Send + Sync {
+    /// Trusts a device token for `user` until `expires_at`.
+    async fn trust_device(
+        &self,
+        token: &TokenHash,
+        user: UserId,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Whether the token is trusted for this very user and unexpired at `now`.
+    async fn is_trusted_device(
+        &self,
+        token: &TokenHash,
+        user: UserId,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+
+    /// Ends every trusted device of a user (new password, disabled account,
+    /// changed factors).
+    async fn forget_devices(&self, user: UserId) -> StoreResult<()>;
 }
 
 /// Where a refresh token stands.
@@ -283,6 +375,8 @@ pub struct Repositories {
     pub factors: Arc<dyn FactorRepository>,
     pub tickets: Arc<dyn TicketRepository>,
     pub sessions: Arc<dyn SessionRepository>,
+    pub throttle: Arc<dyn ThrottleRepository>,
+    pub devices: Arc<dyn DeviceRepository>,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -295,6 +389,8 @@ impl Repositories {
             + FactorRepository
             + TicketRepository
             + SessionRepository
+            + ThrottleRepository
+            + DeviceRepository
             + StoreHealth
             + 'static,
     {
@@ -304,6 +400,8 @@ impl Repositories {
             factors: store.clone(),
             tickets: store.clone(),
             sessions: store.clone(),
+            throttle: store.clone(),
+            devices: store.clone(),
             health: store,
         }
     }

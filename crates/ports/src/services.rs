@@ -1,7 +1,9 @@
 //! Service ports: time, randomness, hashing, signing, one-time codes.
 
 use async_trait::async_trait;
-use portal_auth_domain::{Amr, Password, SessionId, TenantId, Timestamp, TokenHash, UserId};
+use portal_auth_domain::{
+    Amr, Email, Password, Secret, SessionId, TenantId, Timestamp, TokenHash, UserId,
+};
 
 /// The wall clock. The only source of "now" in the service.
 #[cfg_attr(feature = "mock", mockall::automock)]
@@ -100,4 +102,18 @@ pub trait Totp: Send + Sync {
     /// Whether `code` is the code of `secret` at time step `step`, compared
     /// in constant time.
     fn matches(&self, secret: &[u8], step: i64, code: &str) -> bool;
+}
+
+/// Why a message could not be handed to the mail server.
+#[derive(Debug, thiserror::Error)]
+#[error("mail not sent: {0}")]
+pub struct MailError(pub String);
+
+/// Outgoing mail.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends a one-time login code to the stored address. Returns once the
+    /// mail server has accepted the message.
+    async fn send_login_code(&self, to: &Email, code: &Secret<String>) -> Result<(), MailError>;
 }

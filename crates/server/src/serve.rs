@@ -17,7 +17,10 @@ use crate::wiring;
 pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let wired = wiring::wire(settings).await?;
     let address = settings.bind_address()?;
-    let http = portal_auth_adapters_http::HttpSettings::default();
+    let http = portal_auth_adapters_http::HttpSettings {
+        trusted_proxies: settings.trusted_proxies()?,
+        ..Default::default()
+    };
     let configure = portal_auth_adapters_http::configure(wired.auth.clone(), http);
     let mut server = HttpServer::new(move || App::new().configure(configure.clone()))
         .bind(address)

@@ -27,7 +27,6 @@ pub struct Settings {
     pub auth: AuthSection,
     pub tokens: TokensSection,
     pub hash: HashSection,
-    #[allow(dead_code)]
     pub mail: MailSection,
     pub throttle: ThrottleSection,
     pub log: LogSection,
@@ -86,20 +85,36 @@ pub struct HashSection {
     pub max_concurrent: usize,
 }
 
-/// TODO: read once email codes are sent; until then the keys are accepted
-/// and checked so configurations written for that release already load.
-#[allow(dead_code)]
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailSection {
     pub smtp_host: String,
     pub smtp_port: u16,
     pub from: String,
+    pub tls: MailTls,
+    pub username: String,
+    pub password: String,
+    pub timeout_secs: u64,
 }
 
-/// TODO: read once failed attempts are throttled; until then only the
-/// window is checked.
-#[allow(dead_code)]
+impl std::fmt::Debug for MailSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSection")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailTls {
+    None,
+    Starttls,
+    Tls,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThrottleSection {
@@ -156,11 +171,7 @@ impl Settings {
             .bind
             .parse::<SocketAddr>()
             .with_context(|| format!("http.bind: {:?} is not an address:port", self.http.bind))?;
-        for proxy in &self.http.trusted_proxies {
-            proxy
-                .parse::<IpAddr>()
-                .with_context(|| format!("http.trusted_proxies: {proxy:?} is not an IP address"))?;
-        }
+        self.trusted_proxies()?;
         self.store_url()?;
         let positive = [
             ("auth.flow_token_ttl_secs", self.auth.flow_token_ttl_secs),
@@ -172,6 +183,15 @@ impl Settings {
             ),
             ("tokens.access_ttl_secs", self.tokens.access_ttl_secs),
             ("throttle.window_secs", self.throttle.window_secs),
+            (
+                "throttle.failures_per_email",
+                u64::from(self.throttle.failures_per_email),
+            ),
+            (
+                "throttle.failures_per_address",
+                u64::from(self.throttle.failures_per_address),
+            ),
+            ("mail.timeout_secs", self.mail.timeout_secs),
             (
                 "database.max_connections",
                 self.database.max_connections as u64,
@@ -213,6 +233,19 @@ impl Settings {
             return Ok(StoreUrl::Sqlite(url.to_owned()));
         }
         bail!("database.url must start with postgres://, postgresql:// or sqlite://")
+    }
+
+    /// The proxies whose `X-Forwarded-For` is believed.
+    ///
+    /// # Errors
+    ///
+    /// An entry that is not an IP address (also caught at load).
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<IpAddr>> {
+        let parse = |p: &String| {
+            p.parse()
+                .with_context(|| format!("http.trusted_proxies: {p:?} is not an IP address"))
+        };
+        self.http.trusted_proxies.iter().map(parse).collect()
     }
 
     pub fn bind_address(&self) -> anyhow::Result<SocketAddr> {

@@ -9,13 +9,17 @@ use portal_auth_adapters_crypto::{
     Argon2Hasher, Argon2Settings, JwtSettings, JwtTokens, RandomTokens, RfcTotp, SigningKey,
     SystemClock,
 };
+use portal_auth_adapters_mail::{SmtpMailer, SmtpSettings, SmtpTls};
 use portal_auth_adapters_postgres::PostgresStore;
 use portal_auth_adapters_sqlite::SqliteStore;
-use portal_auth_application::{Admin, AuthService, AuthSettings, Services, TenantDisclosure};
+use portal_auth_application::{
+    Admin, AuthService, AuthSettings, Services, TenantDisclosure, ThrottleSettings,
+};
 use portal_auth_domain::session::SessionLifetime;
+use portal_auth_ports::Mailer;
 use portal_auth_ports::Repositories;
 
-use crate::settings::{Disclosure, Profile, Settings, StoreUrl};
+use crate::settings::{Disclosure, MailTls, Profile, Settings, StoreUrl};
 
 /// Opens the configured store, applying migrations when asked to.
 ///
@@ -132,7 +136,31 @@ pub fn services(settings: &Settings, key: &SigningKey) -> anyhow::Result<Service
         hasher: Arc::new(hasher),
         access: Arc::new(jwt),
         totp: Arc::new(RfcTotp),
+        mailer: mailer(settings)?,
     })
+}
+
+/// The SMTP mailer, when a mail server is configured.
+fn mailer(settings: &Settings) -> anyhow::Result<Option<Arc<dyn Mailer>>> {
+    let mail = &settings.mail;
+    if mail.smtp_host.trim().is_empty() {
+        return Ok(None);
+    }
+    let smtp = SmtpMailer::new(SmtpSettings {
+        host: mail.smtp_host.clone(),
+        port: mail.smtp_port,
+        from: mail.from.clone(),
+        tls: match mail.tls {
+            MailTls::None => SmtpTls::None,
+            MailTls::Starttls => SmtpTls::StartTls,
+            MailTls::Tls => SmtpTls::Tls,
+        },
+        username: mail.username.clone(),
+        password: mail.password.clone(),
+        timeout_secs: mail.timeout_secs,
+    })
+    .map_err(|e| anyhow::anyhow!("mail.*: {e}"))?;
+    Ok(Some(Arc::new(smtp)))
 }
 
 pub fn auth_settings(settings: &Settings) -> AuthSettings {
@@ -151,6 +179,12 @@ pub fn auth_settings(settings: &Settings) -> AuthSettings {
             Disclosure::Always => TenantDisclosure::Always,
             Disclosure::AfterPassword => TenantDisclosure::AfterPassword,
         },
+        throttle: ThrottleSettings {
+            failures_per_email: settings.throttle.failures_per_email,
+            failures_per_address: settings.throttle.failures_per_address,
+            window_secs: settings.throttle.window_secs,
+        },
+        ..AuthSettings::default()
     }
 }
 

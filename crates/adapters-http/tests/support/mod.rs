@@ -69,6 +69,7 @@ pub fn world_over(repos: Repositories) -> World {
         hasher: Arc::new(Argon2Hasher::new(hash).unwrap()),
         access: Arc::new(JwtTokens::new(&key, jwt).unwrap()),
         totp: Arc::new(RfcTotp),
+        mailer: None,
     };
     let auth = AuthService::new(repos.clone(), services.clone(), AuthSettings::default());
     World {

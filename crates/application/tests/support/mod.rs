@@ -71,6 +71,7 @@ pub fn world_with(settings: AuthSettings, hash: Argon2Settings) -> World {
         hasher: Arc::new(Argon2Hasher::new(hash).unwrap_or_else(|e| panic!("{e}"))),
         access: Arc::new(JwtTokens::new(&key, jwt).unwrap_or_else(|e| panic!("{e}"))),
         totp: Arc::new(RfcTotp),
+        mailer: None,
     };
     let repos = Repositories::from_store(Arc::new(MemoryStore::default()));
     World {
@@ -122,6 +123,7 @@ impl World {
             tenant_id: tenant.map(str::to_owned),
             password: password(secret),
             device_token: None,
+            client: None,
         };
         self.auth.authenticate(cmd).await
     }
