@@ -135,9 +135,19 @@ fn auth_refusal(error: &AuthError) -> Refusal {
             "The code could not be sent by email. Try again later.",
         )
         .retry_after(*retry_after_secs),
+        AuthError::Unavailable(_) => Refusal::new(
+            S::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "The service cannot answer right now. Try again shortly.",
+        )
+        .retry_after(UNAVAILABLE_RETRY_AFTER_SECS),
         AuthError::Unexpected(_) => internal_error(),
     }
 }
+
+/// How long a client is asked to wait when the store cannot answer: long
+/// enough for a failover or a pool to recover, short enough for a person.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
 fn internal_error() -> Refusal {
     Refusal::new(
@@ -204,8 +214,14 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Auth(AuthError::Unexpected(cause)) = self {
-            tracing::error!(%cause, "request failed unexpectedly");
+        match self {
+            Self::Auth(AuthError::Unexpected(cause)) => {
+                tracing::error!(%cause, "request failed unexpectedly");
+            }
+            Self::Auth(AuthError::Unavailable(cause)) => {
+                tracing::error!(%cause, "the store is unavailable");
+            }
+            _ => {}
         }
         let Some(refusal) = self.refusal() else {
             let detail = match self {
@@ -289,6 +305,11 @@ mod tests {
                 "mail_unavailable",
             ),
             (AuthError::Unexpected("x".into()), 500, "internal_error"),
+            (
+                AuthError::Unavailable("x".into()),
+                503,
+                "service_unavailable",
+            ),
         ];
         for (error, status, code) in cases {
             let (actual, _, body) = render(ApiError::Auth(error)).await;

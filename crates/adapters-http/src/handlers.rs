@@ -47,6 +47,8 @@ type Settings = web::Data<HttpSettings>;
         (status = 429, description = "`too_many_attempts`", body = ErrorResponse,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "`internal_error`", body = ErrorResponse),
+        (status = 503, description = "`service_unavailable`", body = ErrorResponse,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(),
 )]
@@ -85,10 +87,13 @@ pub(crate) async fn authenticate_user(
     request_body = IdentifyRequest,
     responses(
         (status = 200, description = "Successful Response", body = IdentifyResponse),
+        (status = 400, description = "`unreadable_body`", body = ErrorResponse),
         (status = 413, description = "`payload_too_large`", body = ErrorResponse),
         (status = 415, description = "`unsupported_media_type`", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = ValidationErrors),
         (status = 500, description = "`internal_error`", body = ErrorResponse),
+        (status = 503, description = "`service_unavailable`", body = ErrorResponse,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(),
 )]
@@ -124,6 +129,8 @@ pub(crate) async fn identify_user(
         (status = 429, description = "`too_many_attempts`", body = ErrorResponse,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "`internal_error`", body = ErrorResponse),
+        (status = 503, description = "`service_unavailable`", body = ErrorResponse,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(),
 )]
@@ -194,7 +201,7 @@ pub(crate) async fn portal_logout(
         (status = 429, description = "`too_many_attempts`", body = ErrorResponse,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "`internal_error`", body = ErrorResponse),
-        (status = 503, description = "`mail_unavailable`", body = ErrorResponse,
+        (status = 503, description = "`mail_unavailable` or `service_unavailable`", body = ErrorResponse,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(),
@@ -229,11 +236,14 @@ pub(crate) async fn portal_mfa_verify(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "Successful Response", body = RefreshResponse),
+        (status = 400, description = "`unreadable_body`", body = ErrorResponse),
         (status = 401, description = "`invalid_refresh_token` or `refresh_token_reused`", body = ErrorResponse),
         (status = 413, description = "`payload_too_large`", body = ErrorResponse),
         (status = 415, description = "`unsupported_media_type`", body = ErrorResponse),
         (status = 422, description = "Validation Error", body = ValidationErrors),
         (status = 500, description = "`internal_error`", body = ErrorResponse),
+        (status = 503, description = "`service_unavailable`", body = ErrorResponse,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(),
 )]

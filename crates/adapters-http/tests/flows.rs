@@ -405,7 +405,7 @@ async fn logout_with_a_bearer_token_ends_the_session_and_always_says_logged_out(
 }
 
 #[actix_web::test]
-async fn a_store_fault_is_a_generic_500_that_names_nothing_internal() {
+async fn an_unreachable_store_is_a_503_that_names_nothing_internal() {
     let mut users = MockUserRepository::new();
     users.expect_find_user_by_email().returning(|_| {
         Err(StoreError::Unavailable(
@@ -420,8 +420,9 @@ async fn a_store_fault_is_a_generic_500_that_names_nothing_internal() {
     let w = world_over(repos);
     let app = app(&w).await;
     let reply = post_json(&app, IDENTIFY, &json!({"email": "ann@example.com"})).await;
-    assert_eq!(reply.status, 500);
-    assert_eq!(reply.code(), "internal_error");
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.code(), "service_unavailable");
+    assert_eq!(reply.header("retry-after"), Some("5"));
     assert_eq!(keys(&reply.json), ["detail", "code"]);
     assert!(!reply.text.contains("pg-primary") && !reply.text.contains("5432"));
 }

@@ -32,13 +32,20 @@ pub enum AuthError {
     TooManyAttempts { retry_after_secs: u64 },
     #[error("the mail server cannot take the message")]
     MailUnavailable { retry_after_secs: u64 },
+    /// The store could not answer (unreachable, overloaded, timed out): a
+    /// passing condition the client may retry, not a fault of the request.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     #[error("unexpected failure: {0}")]
     Unexpected(String),
 }
 
 impl From<StoreError> for AuthError {
     fn from(error: StoreError) -> Self {
-        Self::Unexpected(error.to_string())
+        match error {
+            StoreError::Unavailable(cause) => Self::Unavailable(cause),
+            other => Self::Unexpected(other.to_string()),
+        }
     }
 }
 

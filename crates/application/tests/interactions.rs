@@ -41,7 +41,7 @@ async fn an_unknown_email_is_checked_against_the_dummy_hash() {
 }
 
 #[tokio::test]
-async fn a_store_fault_is_unexpected_and_never_a_client_error() {
+async fn an_unreachable_store_is_unavailable_and_never_a_client_error() {
     let w = world();
     let mut users = MockUserRepository::new();
     users
@@ -53,7 +53,7 @@ async fn a_store_fault_is_unexpected_and_never_a_client_error() {
     };
     let auth = AuthService::new(repos, w.services.clone(), AuthSettings::default());
     let result = auth.identify(support::email("ann@example.com")).await;
-    assert!(matches!(result, Err(AuthError::Unexpected(_))));
+    assert!(matches!(result, Err(AuthError::Unavailable(_))));
 }
 
 #[tokio::test]
