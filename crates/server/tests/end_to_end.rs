@@ -1,32 +1,12 @@
 //! The six endpoints over HTTP against the real binary, once on SQLite and
 //! once on PostgreSQL: every case below runs against both stores.
 
+#[macro_use]
 mod support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::{PASSWORD, Server, Store, expect_error, expect_json, totp_at, totp_now};
-
-macro_rules! on_every_store {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::cases::$case(super::support::Store::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::cases::$case(super::support::Store::Postgres).await;
-                }
-            )*
-        }
-    };
-}
 
 on_every_store!(
     identify_answers_unknown_and_single_tenant_users_identically,
