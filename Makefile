@@ -35,7 +35,7 @@ doc:
 ci: lint test
 
 bench: pg-up
-	$(CARGO) run --release -p portal-auth-server --bin portal-auth-bench
+	$(CARGO) bench -p portal-auth-server --bench login
 
 pg-up:
 	@bash scripts/pg-up.sh

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 pub const PASSWORD: &str = "correct horse battery";
 
 /// Runs each named case of the `cases` module once per store.
+#[allow(unused_macros)]
 macro_rules! on_every_store {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
