@@ -679,3 +679,34 @@ impl World {
         self.clock.now().unix()
     }
 }
+
+#[tokio::test]
+async fn the_always_mode_lists_every_users_tenants() {
+    let settings = AuthSettings {
+        tenant_disclosure: portal_auth_application::TenantDisclosure::Always,
+        ..AuthSettings::default()
+    };
+    let w = world_with(settings, support::cheap_hash());
+    w.user_in("one@example.com", &["acme"]).await;
+    let flow = w.identify("one@example.com").await;
+    assert_eq!(flow.tenants.len(), 1);
+    assert!(!flow.requires_tenant_selection);
+    assert!(w.identify("nobody@example.com").await.tenants.is_empty());
+}
+
+#[tokio::test]
+async fn the_after_password_mode_names_tenants_only_once_the_password_is_right() {
+    let settings = AuthSettings {
+        tenant_disclosure: portal_auth_application::TenantDisclosure::AfterPassword,
+        ..AuthSettings::default()
+    };
+    let w = world_with(settings, support::cheap_hash());
+    w.user_in("two@example.com", &["acme", "globex"]).await;
+    let flow = w.identify("two@example.com").await;
+    assert!(flow.tenants.is_empty());
+    assert!(!flow.requires_tenant_selection);
+    let wrong = w.authenticate(&flow.flow_token, "wrong", None).await;
+    assert!(matches!(wrong, Err(AuthError::InvalidCredentials)));
+    let right = w.authenticate(&flow.flow_token, PASSWORD, None).await;
+    assert!(matches!(right, Err(AuthError::TenantSelectionRequired(t)) if t.len() == 2));
+}
