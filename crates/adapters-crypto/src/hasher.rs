@@ -1,6 +1,7 @@
 //! Argon2id password hashing on a bounded blocking pool.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
@@ -19,6 +20,10 @@ pub struct Argon2Settings {
     pub parallelism: u32,
     /// How many hashes may run at once; each holds `memory_kib` of memory.
     pub max_concurrent: usize,
+    /// How many may wait for a slot; past that a check is refused as
+    /// [`CryptoError::Overloaded`] (503 to the client) instead of queueing
+    /// without bound while every waiting request times out.
+    pub max_waiting: usize,
 }
 
 impl Default for Argon2Settings {
@@ -28,6 +33,7 @@ impl Default for Argon2Settings {
             iterations: 2,
             parallelism: 1,
             max_concurrent: 2,
+            max_waiting: 64,
         }
     }
 }
@@ -36,6 +42,8 @@ impl Default for Argon2Settings {
 pub struct Argon2Hasher {
     params: Params,
     permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
     /// A hash of a random password with the current parameters, checked for
     /// unknown users so that they cost as much as known ones.
     dummy: String,
@@ -54,7 +62,7 @@ impl Argon2Hasher {
             settings.parallelism,
             None,
         )
-        .map_err(|e| CryptoError(format!("argon2 parameters: {e}")))?;
+        .map_err(|e| CryptoError::Failed(format!("argon2 parameters: {e}")))?;
         let mut random = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
         let dummy = hash_with(&params, &random)?;
@@ -62,6 +70,8 @@ impl Argon2Hasher {
         Ok(Self {
             params,
             permits,
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting: settings.max_waiting,
             dummy,
         })
     }
@@ -71,14 +81,42 @@ impl Argon2Hasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, CryptoError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| CryptoError("the hashing pool is closed".into()))?;
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let _queued = Waiting::join(&self.waiting, self.max_waiting)?;
+                self.permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| CryptoError::Failed("the hashing pool is closed".into()))?
+            }
+        };
+        let _permit = permit;
         tokio::task::spawn_blocking(work)
             .await
-            .map_err(|e| CryptoError(format!("hashing task failed: {e}")))
+            .map_err(|e| CryptoError::Failed(format!("hashing task failed: {e}")))
+    }
+}
+
+/// A place in the queue for a hashing slot, given back when dropped (also
+/// when the waiting request is cancelled).
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn join(counter: &Arc<AtomicUsize>, max: usize) -> Result<Self, CryptoError> {
+        let ahead = counter.fetch_add(1, Ordering::SeqCst);
+        let place = Self(counter.clone());
+        if ahead >= max {
+            return Err(CryptoError::Overloaded);
+        }
+        Ok(place)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -90,7 +128,7 @@ fn hash_with(params: &Params, password: &[u8]) -> Result<String, CryptoError> {
     argon2(params)
         .hash_password(password)
         .map(|hash| hash.to_string())
-        .map_err(|e| CryptoError(format!("argon2 hashing: {e}")))
+        .map_err(|e| CryptoError::Failed(format!("argon2 hashing: {e}")))
 }
 
 /// Whether a parsed hash was made with exactly the current algorithm,
@@ -149,6 +187,7 @@ mod tests {
 
     fn cheap() -> Argon2Settings {
         Argon2Settings {
+            max_waiting: 64,
             memory_kib: 64,
             iterations: 1,
             parallelism: 1,
@@ -206,6 +245,45 @@ mod tests {
             Verification::Mismatch
         );
         Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn checks_past_the_queue_limit_are_shed() -> Result<(), CryptoError> {
+        let slow = Argon2Settings {
+            memory_kib: 8192,
+            iterations: 4,
+            max_concurrent: 1,
+            max_waiting: 2,
+            ..cheap()
+        };
+        let hasher = Arc::new(Argon2Hasher::new(slow)?);
+        let checks = (0..12).map(|_| {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.verify(&password("pw"), None).await })
+        });
+        let outcomes = futures_outcomes(checks.collect()).await;
+        let shed = outcomes
+            .iter()
+            .filter(|o| matches!(o, Err(CryptoError::Overloaded)))
+            .count();
+        let done = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(Verification::Mismatch)))
+            .count();
+        assert!(shed >= 1, "nothing was shed");
+        assert!(done >= 3, "too little was done: {done}");
+        assert_eq!(shed + done, 12);
+        Ok(())
+    }
+
+    async fn futures_outcomes(
+        tasks: Vec<tokio::task::JoinHandle<Result<Verification, CryptoError>>>,
+    ) -> Vec<Result<Verification, CryptoError>> {
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap_or_else(|e| panic!("{e}")));
+        }
+        outcomes
     }
 
     #[test]

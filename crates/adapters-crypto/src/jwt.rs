@@ -156,10 +156,10 @@ impl AccessTokens for JwtTokens {
         for (name, value) in extra {
             payload
                 .set_claim(name, Some(value))
-                .map_err(|e| CryptoError(e.to_string()))?;
+                .map_err(|e| CryptoError::Failed(e.to_string()))?;
         }
         jwt::encode_with_signer(&payload, &header, &self.signer)
-            .map_err(|e| CryptoError(format!("signing an access token: {e}")))
+            .map_err(|e| CryptoError::Failed(format!("signing an access token: {e}")))
     }
 
     fn session_for_logout(&self, token: &str) -> Option<SessionId> {

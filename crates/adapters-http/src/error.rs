@@ -219,7 +219,7 @@ impl ResponseError for ApiError {
                 tracing::error!(%cause, "request failed unexpectedly");
             }
             Self::Auth(AuthError::Unavailable(cause)) => {
-                tracing::error!(%cause, "the store is unavailable");
+                tracing::error!(%cause, "the service cannot answer now");
             }
             _ => {}
         }

@@ -32,9 +32,10 @@ pub enum AuthError {
     TooManyAttempts { retry_after_secs: u64 },
     #[error("the mail server cannot take the message")]
     MailUnavailable { retry_after_secs: u64 },
-    /// The store could not answer (unreachable, overloaded, timed out): a
-    /// passing condition the client may retry, not a fault of the request.
-    #[error("store unavailable: {0}")]
+    /// The service cannot answer now: the store is unreachable or timed out,
+    /// or password checks are queued past their limit and the request is
+    /// shed. A passing condition the client may retry.
+    #[error("unavailable: {0}")]
     Unavailable(String),
     #[error("unexpected failure: {0}")]
     Unexpected(String),
@@ -51,6 +52,9 @@ impl From<StoreError> for AuthError {
 
 impl From<CryptoError> for AuthError {
     fn from(error: CryptoError) -> Self {
-        Self::Unexpected(error.to_string())
+        match error {
+            CryptoError::Overloaded => Self::Unavailable(error.to_string()),
+            CryptoError::Failed(_) => Self::Unexpected(error.to_string()),
+        }
     }
 }

@@ -32,11 +32,18 @@ pub trait OpaqueTokens: Send + Sync {
     fn successor(&self, token: &str) -> String;
 }
 
-/// A failure inside a cryptographic adapter: a bug or an exhausted resource,
-/// never something a client caused.
+/// A failure inside a cryptographic adapter, never something a client
+/// caused.
 #[derive(Debug, thiserror::Error)]
-#[error("crypto failure: {0}")]
-pub struct CryptoError(pub String);
+pub enum CryptoError {
+    /// More password checks are waiting than the adapter queues: the request
+    /// is shed so that the ones already waiting finish in reasonable time.
+    #[error("overloaded: the password hashing queue is full")]
+    Overloaded,
+    /// A bug or an exhausted resource; the text is for the log.
+    #[error("crypto failure: {0}")]
+    Failed(String),
+}
 
 /// What a password check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

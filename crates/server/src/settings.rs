@@ -83,6 +83,7 @@ pub struct HashSection {
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
     pub max_concurrent: usize,
+    pub max_waiting: usize,
 }
 
 #[derive(Clone, Deserialize)]

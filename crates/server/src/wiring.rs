@@ -121,6 +121,7 @@ pub fn services(settings: &Settings, key: &SigningKey) -> anyhow::Result<Service
         } else {
             hash.max_concurrent
         },
+        max_waiting: hash.max_waiting,
     })
     .context("hash.argon2_*")?;
     let jwt = JwtTokens::new(

@@ -62,6 +62,7 @@ pub fn world_over(repos: Repositories) -> World {
         iterations: 1,
         parallelism: 1,
         max_concurrent: 4,
+        max_waiting: 64,
     };
     let services = Services {
         clock: clock.clone(),

@@ -50,6 +50,7 @@ pub fn cheap_hash() -> Argon2Settings {
         iterations: 1,
         parallelism: 1,
         max_concurrent: 4,
+        max_waiting: 64,
     }
 }
 
