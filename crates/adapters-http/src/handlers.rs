@@ -38,7 +38,7 @@ type Settings = web::Data<HttpSettings>;
     request_body = AuthenticateRequest,
     responses(
         (status = 200, description = "Successful Response", body = AuthenticateResponse),
-        (status = 400, description = "`tenant_selection_required`, with `tenants`", body = ErrorResponse),
+        (status = 400, description = "`tenant_selection_required`, with `tenants`; or `unreadable_body`", body = ErrorResponse),
         (status = 401, description = "`invalid_flow_token` or `invalid_credentials`", body = ErrorResponse),
         (status = 403, description = "`account_disabled`", body = ErrorResponse),
         (status = 413, description = "`payload_too_large`", body = ErrorResponse),
@@ -120,7 +120,7 @@ pub(crate) async fn identify_user(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Successful Response", body = LoginResponse),
-        (status = 400, description = "`tenant_selection_required`, with `tenants`", body = ErrorResponse),
+        (status = 400, description = "`tenant_selection_required`, with `tenants`; or `unreadable_body`", body = ErrorResponse),
         (status = 401, description = "`invalid_credentials`", body = ErrorResponse),
         (status = 403, description = "`account_disabled` or `mfa_required`", body = ErrorResponse),
         (status = 413, description = "`payload_too_large`", body = ErrorResponse),
@@ -192,7 +192,7 @@ pub(crate) async fn portal_logout(
     responses(
         (status = 200, description = "Successful Response", body = MfaVerifyResponse),
         (status = 202, description = "`mfa_code_sent`: a code was mailed", body = ErrorResponse),
-        (status = 400, description = "`mfa_method_unavailable`", body = ErrorResponse),
+        (status = 400, description = "`mfa_method_unavailable` or `unreadable_body`", body = ErrorResponse),
         (status = 401, description = "`invalid_mfa_token` or `invalid_mfa_code`", body = ErrorResponse),
         (status = 403, description = "`account_disabled`", body = ErrorResponse),
         (status = 413, description = "`payload_too_large`", body = ErrorResponse),

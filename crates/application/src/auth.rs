@@ -136,7 +136,7 @@ impl AuthService {
     ///
     /// # Errors
     ///
-    /// Only [`AuthError::Unexpected`].
+    /// Only [`AuthError::Unavailable`] and [`AuthError::Unexpected`].
     pub async fn identify(&self, email: Email) -> Result<IdentifyOutcome, AuthError> {
         let now = self.now();
         let record = self.repos.users.find_user_by_email(&email).await?;
@@ -207,7 +207,15 @@ impl AuthService {
         let device = cmd.device_token.as_deref();
         let checked = self
             .check_password(record, &cmd.password, tenant, device, now)
-            .await?;
+            .await;
+        let checked = match checked {
+            Ok(checked) => checked,
+            Err(error) => {
+                // A shed or failed check was no attempt at all: give it back.
+                self.repos.tickets.release_flow_attempt(&flow_hash).await?;
+                return Err(error);
+            }
+        };
         match &checked.decision {
             LoginDecision::SelectTenant(_) | LoginDecision::AccountDisabled => {
                 self.repos.tickets.release_flow_attempt(&flow_hash).await?;

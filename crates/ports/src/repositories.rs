@@ -255,8 +255,9 @@ pub struct ThrottleState {
 }
 
 /// Failed-attempt counters, kept in the store so that every node sees the
-/// same counts. Keys are digests (of `email:<normalised email>` or
-/// `address:<ip>`), so the table never holds an address typed by a client.
+/// same counts. Keys are digests (of `throttle:email:<normalised email>` or
+/// `throttle:address:<ip>`), so the table never holds an address typed by a
+/// client.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait ThrottleRepository: Send + Sync {

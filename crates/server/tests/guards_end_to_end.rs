@@ -260,6 +260,10 @@ async fn configuration_comes_from_the_environment_and_bad_keys_stop_start_up() {
         claims["exp"].as_i64().unwrap_or_default() - claims["iat"].as_i64().unwrap_or_default(),
         120
     );
+    assert!(
+        !server.log().contains('\u{1b}'),
+        "colour codes in a log file"
+    );
 
     let binary = env!("CARGO_BIN_EXE_portal-auth");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
