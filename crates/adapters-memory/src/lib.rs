@@ -62,7 +62,7 @@ struct State {
 struct EmailCode {
     digest: Option<TokenHash>,
     sends: u32,
-    last_sent_at: Timestamp,
+    last_sent_at: Option<Timestamp>,
 }
 
 struct StoredUser {

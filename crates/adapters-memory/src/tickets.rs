@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use portal_auth_domain::flow::{FlowTicket, MAX_ATTEMPTS, MfaChallenge};
 use portal_auth_domain::{Timestamp, TokenHash, UserId};
-use portal_auth_ports::{EmailCodeStored, StoreResult, TicketRepository};
+use portal_auth_ports::{EmailCodeStored, RefusedSend, StoreResult, TicketRepository};
 
 use crate::{MemoryStore, duplicate_token};
 
@@ -136,25 +136,26 @@ impl TicketRepository for MemoryStore {
                 .challenges
                 .get(token)
                 .is_some_and(|c| is_open(c, now) && c.failures < MAX_ATTEMPTS);
-            if !live {
-                return Ok(EmailCodeStored::NotLive);
-            }
             let entry = state.email_codes.entry(*token).or_insert(crate::EmailCode {
                 digest: None,
                 sends: 0,
-                last_sent_at: now,
+                last_sent_at: None,
             });
-            if entry.sends >= max_sends {
-                return Ok(EmailCodeStored::TooMany);
-            }
-            let next_allowed = entry.last_sent_at + min_interval_secs;
-            if entry.sends > 0 && !next_allowed.has_passed(now) {
-                let retry_after_secs = u64::try_from(next_allowed - now).unwrap_or(1);
-                return Ok(EmailCodeStored::TooSoon { retry_after_secs });
+            let spaced = entry
+                .last_sent_at
+                .is_none_or(|last| (last + min_interval_secs).has_passed(now));
+            if !(live && entry.sends < max_sends && spaced) {
+                let found = RefusedSend {
+                    live,
+                    sends: entry.sends,
+                    last_sent_at: entry.last_sent_at,
+                };
+                let refusal = EmailCodeStored::refusal(found, now, min_interval_secs, max_sends);
+                return Ok(refusal);
             }
             entry.digest = Some(*code);
             entry.sends += 1;
-            entry.last_sent_at = now;
+            entry.last_sent_at = Some(now);
             Ok(EmailCodeStored::Stored)
         })
     }

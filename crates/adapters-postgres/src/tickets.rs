@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use portal_auth_domain::flow::{FlowTicket, MAX_ATTEMPTS, MfaChallenge};
 use portal_auth_domain::{Email, MfaMethod, TenantId, Timestamp, TokenHash, UserId};
-use portal_auth_ports::{EmailCodeStored, StoreResult, TicketRepository};
+use portal_auth_ports::{EmailCodeStored, RefusedSend, StoreResult, TicketRepository};
 use uuid::Uuid;
 
 use crate::PostgresStore;
@@ -86,24 +86,14 @@ fn refusal(
     let Some((consumed_at, expires_at, failures, sends, sent_at)) = row else {
         return EmailCodeStored::NotLive;
     };
-    let live = consumed_at.is_none()
-        && !from_db_time(expires_at).has_passed(now)
-        && counter(failures) < MAX_ATTEMPTS;
-    if !live {
-        return EmailCodeStored::NotLive;
-    }
-    if counter(sends) >= max_sends {
-        return EmailCodeStored::TooMany;
-    }
-    // When the row now looks sendable, it changed between the write and
-    // this read (or the write raced its insertion): the write refused, so
-    // the caller is told to try again shortly and the next write decides.
-    let next_allowed = sent_at.map_or(now, |at| from_db_time(at) + min_interval_secs);
-    let retry_after_secs = u64::try_from(next_allowed - now)
-        .ok()
-        .filter(|secs| *secs > 0)
-        .unwrap_or(1);
-    EmailCodeStored::TooSoon { retry_after_secs }
+    let found = RefusedSend {
+        live: consumed_at.is_none()
+            && !from_db_time(expires_at).has_passed(now)
+            && counter(failures) < MAX_ATTEMPTS,
+        sends: counter(sends),
+        last_sent_at: sent_at.map(from_db_time),
+    };
+    EmailCodeStored::refusal(found, now, min_interval_secs, max_sends)
 }
 
 fn challenge(row: ChallengeRow) -> MfaChallenge {

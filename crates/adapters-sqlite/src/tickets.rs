@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use portal_auth_domain::flow::{FlowTicket, MAX_ATTEMPTS, MfaChallenge};
 use portal_auth_domain::{Email, MfaMethod, TenantId, Timestamp, TokenHash, UserId};
-use portal_auth_ports::{EmailCodeStored, StoreResult, TicketRepository};
+use portal_auth_ports::{EmailCodeStored, RefusedSend, StoreResult, TicketRepository};
 
 use crate::schema::{flow_tickets, mfa_challenges};
 use crate::store::SqliteStore;
@@ -112,22 +112,14 @@ impl SendRow {
     /// Why the conditional update refused a send, judged in the port's
     /// order: a dead challenge first, then the cap, then the spacing.
     fn refusal(&self, rules: SendRules) -> EmailCodeStored {
-        let live = self.consumed_at.is_none()
-            && self.expires_at > rules.now.unix()
-            && self.failures < LIMIT;
-        if !live {
-            return EmailCodeStored::NotLive;
-        }
-        if self.email_sends >= i64::from(rules.max_sends) {
-            return EmailCodeStored::TooMany;
-        }
-        // Only the spacing is left. Read in the transaction that refused
-        // the send, the row has a last send; were it somehow missing, the
-        // caller is told to wait a full interval rather than retry at once.
-        let last = Timestamp::from_unix(self.email_sent_at.unwrap_or(rules.now.unix()));
-        let next_allowed = last + rules.min_interval_secs;
-        let retry_after_secs = u64::try_from(next_allowed - rules.now).unwrap_or(0).max(1);
-        EmailCodeStored::TooSoon { retry_after_secs }
+        let found = RefusedSend {
+            live: self.consumed_at.is_none()
+                && self.expires_at > rules.now.unix()
+                && self.failures < LIMIT,
+            sends: u32::try_from(self.email_sends).unwrap_or(u32::MAX),
+            last_sent_at: self.email_sent_at.map(Timestamp::from_unix),
+        };
+        EmailCodeStored::refusal(found, rules.now, rules.min_interval_secs, rules.max_sends)
     }
 }
 

@@ -246,6 +246,42 @@ pub enum EmailCodeStored {
     NotLive,
 }
 
+/// What a store reads back from a challenge after its conditional write
+/// refused an email send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusedSend {
+    /// Unconsumed, unexpired and below the failure limit.
+    pub live: bool,
+    pub sends: u32,
+    pub last_sent_at: Option<Timestamp>,
+}
+
+impl EmailCodeStored {
+    /// Why a send was refused, judged in the contract's order: a dead
+    /// challenge, then the cap, then the spacing. Every store calls this
+    /// once its conditional write changed nothing, so they cannot disagree.
+    /// A row that looks sendable here changed after the write refused; the
+    /// caller is told to retry in a second and the next write decides.
+    pub fn refusal(
+        found: RefusedSend,
+        now: Timestamp,
+        min_interval_secs: u64,
+        max_sends: u32,
+    ) -> Self {
+        if !found.live {
+            return Self::NotLive;
+        }
+        if found.sends >= max_sends {
+            return Self::TooMany;
+        }
+        let next_allowed = found
+            .last_sent_at
+            .map_or(now, |last| last + min_interval_secs);
+        let retry_after_secs = u64::try_from(next_allowed - now).unwrap_or(0).max(1);
+        Self::TooSoon { retry_after_secs }
+    }
+}
+
 /// Failure counts for a throttle key, in the current fixed window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleState {
