@@ -6,7 +6,7 @@
 //! single-tenant user, over interleaved requests, as medians and their
 //! difference. Argon2 runs with the production defaults here.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};
