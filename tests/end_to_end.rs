@@ -623,6 +623,15 @@ mod cases {
             .await;
         expect_error(response, StatusCode::UNAUTHORIZED, "invalid_flow_token").await;
 
+        let stranger = [
+            "user",
+            "suspend-tenant",
+            "--user",
+            "ann@example.com",
+            "--tenant",
+            "other",
+        ];
+        assert_eq!(server.cli(&stranger, None).status.code(), Some(1));
         let output = server.cli(&["user", "disable", "--user", "nobody@example.com"], None);
         assert_eq!(output.status.code(), Some(1));
         let output = server.cli(&["user", "frobnicate"], None);

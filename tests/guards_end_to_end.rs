@@ -245,7 +245,10 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
 async fn configuration_comes_from_the_environment_and_bad_keys_stop_start_up() {
     let server = Server::start_with(
         Store::Sqlite,
-        &[("PORTAL_AUTH__TOKENS__ACCESS_TTL_SECS", "120")],
+        &[
+            ("PORTAL_AUTH__TOKENS__ACCESS_TTL_SECS", "120"),
+            ("PORTAL_AUTH__HTTP__TRUSTED_PROXIES", ""),
+        ],
     )
     .await;
     server.user("ann@example.com", &["acme"]);

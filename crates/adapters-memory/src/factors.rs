@@ -11,10 +11,9 @@ use crate::{BackupCode, MemoryStore};
 impl FactorRepository for MemoryStore {
     async fn factors(&self, user: UserId) -> StoreResult<Factors> {
         self.with(|state| {
-            let unused = state
-                .backup_codes
-                .get(&user)
-                .map_or(0, |codes| codes.iter().filter(|c| !c.used).count());
+            let unused = state.backup_codes.get(&user).map_or(0, |codes| {
+                codes.iter().filter(|c| c.used_at.is_none()).count()
+            });
             Ok(Factors {
                 totp: state.totp.get(&user).cloned(),
                 email: state.email_factor.contains(&user),
@@ -63,7 +62,7 @@ impl FactorRepository for MemoryStore {
                 .iter()
                 .map(|digest| BackupCode {
                     digest: *digest,
-                    used: false,
+                    used_at: None,
                 })
                 .collect();
             state.backup_codes.insert(user, fresh);
@@ -75,18 +74,39 @@ impl FactorRepository for MemoryStore {
         &self,
         user: UserId,
         code: &TokenHash,
-        _now: Timestamp,
+        now: Timestamp,
     ) -> StoreResult<bool> {
         self.with(|state| {
-            let unused = state
-                .backup_codes
-                .get_mut(&user)
-                .and_then(|codes| codes.iter_mut().find(|c| !c.used && &c.digest == code));
+            let unused = state.backup_codes.get_mut(&user).and_then(|codes| {
+                codes
+                    .iter_mut()
+                    .find(|c| c.used_at.is_none() && &c.digest == code)
+            });
             let Some(unused) = unused else {
                 return Ok(false);
             };
-            unused.used = true;
+            unused.used_at = Some(now);
             Ok(true)
+        })
+    }
+
+    async fn restore_backup_code(
+        &self,
+        user: UserId,
+        code: &TokenHash,
+        used_at: Timestamp,
+    ) -> StoreResult<()> {
+        self.with(|state| {
+            let codes = state.backup_codes.get_mut(&user);
+            let used = codes.and_then(|codes| {
+                codes
+                    .iter_mut()
+                    .find(|c| &c.digest == code && c.used_at == Some(used_at))
+            });
+            if let Some(used) = used {
+                used.used_at = None;
+            }
+            Ok(())
         })
     }
 }

@@ -72,7 +72,7 @@ struct StoredUser {
 
 struct BackupCode {
     digest: TokenHash,
-    used: bool,
+    used_at: Option<Timestamp>,
 }
 
 struct RefreshToken {

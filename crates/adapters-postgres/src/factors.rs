@@ -163,4 +163,21 @@ impl FactorRepository for PostgresStore {
             .map_err(query_error)?;
         Ok(updated == 1)
     }
+
+    async fn restore_backup_code(
+        &self,
+        user: UserId,
+        code: &TokenHash,
+        used_at: Timestamp,
+    ) -> StoreResult<()> {
+        let used_at = to_db_time(used_at)?;
+        let mut conn = self.conn().await?;
+        diesel::update(backup_codes::table.find((user.as_uuid(), hash_bytes(code))))
+            .filter(backup_codes::used_at.eq(used_at))
+            .set(backup_codes::used_at.eq(None::<chrono::DateTime<chrono::Utc>>))
+            .execute(&mut conn)
+            .await
+            .map_err(query_error)?;
+        Ok(())
+    }
 }

@@ -112,12 +112,34 @@ impl Target {
         }
     }
 
-    /// Creates the folders the file goes in; SQLite creates the file itself.
+    /// Creates the folders the file goes in, and the file itself readable
+    /// by its owner only: it holds password hashes and TOTP secrets. SQLite
+    /// gives its `-wal` and `-shm` files the database file's permissions.
     pub(crate) fn prepare(&self) -> Result<(), StoreError> {
         match self {
             Self::Memory => Ok(()),
-            Self::File(path) => create_parent(path),
+            Self::File(path) => create_parent(path).and_then(|()| create_private(path)),
         }
+    }
+}
+
+/// Creates an empty file with mode 0600 unless it exists; an existing
+/// file keeps the permissions its operator gave it.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
     }
 }
 

@@ -125,6 +125,23 @@ impl FactorRepository for SqliteStore {
             .await?;
         Ok(changed == 1)
     }
+
+    async fn restore_backup_code(
+        &self,
+        user: UserId,
+        code: &TokenHash,
+        used_at: Timestamp,
+    ) -> StoreResult<()> {
+        let (user, code) = (user.to_string(), code.as_bytes().to_vec());
+        self.write(move |conn| {
+            diesel::update(backup_codes::table.find((user, code)))
+                .filter(backup_codes::used_at.eq(used_at.unix()))
+                .set(backup_codes::used_at.eq(None::<i64>))
+                .execute(conn)
+                .map(drop)
+        })
+        .await
+    }
 }
 
 fn load_factors(conn: &mut SqliteConnection, user: &str) -> QueryResult<StoredFactors> {

@@ -513,3 +513,19 @@ async fn a_device_needs_a_known_user_and_a_new_token() {
         "is_trusted_device"
     ));
 }
+
+#[tokio::test]
+async fn a_new_database_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("nested/store.db");
+    let store = SqliteStore::open(&format!("sqlite://{}", path.display()));
+    let store = store.unwrap_or_else(|e| panic!("{e}"));
+    store
+        .run_migrations()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777);
+    assert_eq!(mode.ok(), Some(0o600));
+}

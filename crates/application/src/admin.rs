@@ -30,8 +30,10 @@ pub enum AdminError {
     UserNotFound(String),
     #[error("no tenant {0}")]
     TenantNotFound(String),
-    #[error("{0} is already taken")]
+    #[error("{}", describe_conflict(.0))]
     Conflict(&'static str),
+    #[error("{user} is not a member of {tenant}")]
+    NotMember { user: String, tenant: String },
     #[error("the user has no second factor; enrol one first")]
     NoFactor,
     #[error("{0}")]
@@ -83,10 +85,14 @@ impl Admin {
     ) -> Result<Tenant, AdminError> {
         let name = TenantName::parse(name).map_err(|e| invalid("name", &e))?;
         let slug = match slug {
-            Some(slug) => TenantSlug::parse(slug),
-            None => TenantSlug::from_name(&name),
-        }
-        .map_err(|e| invalid("slug", &e))?;
+            Some(slug) => TenantSlug::parse(slug).map_err(|e| invalid("slug", &e))?,
+            None => TenantSlug::from_name(&name).map_err(|_| AdminError::Invalid {
+                field: "name",
+                reason: "no slug can be derived from it (it has no ASCII letters or digits); \
+                         give one with --slug"
+                    .to_owned(),
+            })?,
+        };
         let tenant = Tenant {
             id: TenantId::from_random(self.random_16()),
             slug,
@@ -150,8 +156,14 @@ impl Admin {
     /// # Errors
     ///
     /// [`AdminError::UserNotFound`] or [`AdminError::TenantNotFound`].
-    pub async fn suspend_tenant(&self, user: &str, tenant: &str) -> Result<(), AdminError> {
-        let (user, tenant) = (self.user(user).await?, self.tenant(tenant).await?);
+    pub async fn suspend_tenant(&self, user_ref: &str, tenant_ref: &str) -> Result<(), AdminError> {
+        let (user, tenant) = (self.user(user_ref).await?, self.tenant(tenant_ref).await?);
+        let record = self.repos.users.find_user_by_id(user.id).await?;
+        let member = record.is_some_and(|r| r.memberships.iter().any(|m| m.tenant.id == tenant.id));
+        if !member {
+            let (user, tenant) = (user_ref.to_owned(), tenant_ref.to_owned());
+            return Err(AdminError::NotMember { user, tenant });
+        }
         self.repos
             .users
             .set_membership(user.id, tenant.id, MembershipStatus::Suspended)
@@ -309,6 +321,15 @@ impl Admin {
         let mut bytes = [0u8; 16];
         self.services.tokens.random_bytes(&mut bytes);
         bytes
+    }
+}
+
+/// A conflict as a person reads it; the stores name the broken rule.
+fn describe_conflict(rule: &str) -> String {
+    match rule {
+        "tenant_slug" => "a tenant with this slug already exists".to_owned(),
+        "user_email" => "a user with this email already exists".to_owned(),
+        other => format!("{other} is already taken"),
     }
 }
 

@@ -314,6 +314,8 @@ impl AuthService {
             .consume_challenge(&token_hash, now)
             .await?
         {
+            self.give_back_code(&cmd, challenge.user_id, method, now)
+                .await?;
             return Err(AuthError::InvalidMfaToken);
         }
         let Some((record, tenant)) = with_active_tenant(record, challenge.tenant_id) else {
@@ -332,6 +334,27 @@ impl AuthService {
         let user_id = record.user.id;
         tracing::info!(%user_id, method = method.as_str(), "signed in with a second factor");
         Ok(MfaOutcome::SignedIn(signed_in))
+    }
+
+    /// A concurrent verification consumed the MFA token first: a backup
+    /// code this one used is given back, so a double submit or a second tab
+    /// never spends a code for nothing. TOTP steps and email codes are not
+    /// worth keeping: the next code is at most 30 seconds away.
+    async fn give_back_code(
+        &self,
+        cmd: &VerifyMfaCommand,
+        user: UserId,
+        method: MfaMethod,
+        used_at: Timestamp,
+    ) -> Result<(), AuthError> {
+        if let (MfaMethod::BackupCode, Some(code)) = (method, cmd.code.as_deref()) {
+            let digest = self.services.tokens.digest(&normalise_backup_code(code));
+            self.repos
+                .factors
+                .restore_backup_code(user, &digest, used_at)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Mails a new code for a pending login. Sending is not an attempt: it
@@ -579,18 +602,21 @@ impl AuthService {
             needs_rehash,
             password,
         } = checked;
-        let user_id = candidate.as_ref().map(|c| c.0.user.id);
+        // An unknown user is logged as `-`, so log lines read alike.
+        let user_id = candidate
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |c| c.0.user.id.to_string());
         let record = || accepted_record(candidate.as_ref());
         match decision {
             LoginDecision::InvalidCredentials => {
                 attempt
                     .failed(&*self.repos.throttle, self.settings.throttle, now)
                     .await?;
-                tracing::warn!(user_id = ?user_id, "password check failed");
+                tracing::warn!(%user_id, "password check failed");
                 Err(AuthError::InvalidCredentials)
             }
             LoginDecision::AccountDisabled => {
-                tracing::warn!(user_id = ?user_id, "login refused: account disabled");
+                tracing::warn!(%user_id, "login refused: account disabled");
                 Err(AuthError::AccountDisabled)
             }
             LoginDecision::SelectTenant(tenants) => {

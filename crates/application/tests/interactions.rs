@@ -5,7 +5,10 @@ mod support;
 use std::sync::Arc;
 
 use mockall::predicate::eq;
-use portal_auth_application::{AuthError, AuthService, AuthSettings, Services};
+use portal_auth_application::{AuthError, AuthService, AuthSettings, Services, VerifyMfaCommand};
+use portal_auth_domain::flow::{FlowTicket, MfaChallenge};
+use portal_auth_domain::{Timestamp, TokenHash, UserId};
+use portal_auth_ports::{EmailCodeStored, StoreResult, TicketRepository};
 use portal_auth_ports::{MockPasswordHasher, MockUserRepository, StoreError, Verification};
 use support::{PASSWORD, password, world};
 
@@ -81,4 +84,89 @@ async fn a_current_hash_is_not_rewritten_at_login() {
         client: None,
     };
     assert!(auth.authenticate(cmd).await.is_ok());
+}
+
+/// The memory store's tickets, except that every MFA token has already been
+/// taken by a concurrent verification when this one tries to consume it.
+struct LosesTheRace(Arc<dyn TicketRepository>);
+
+#[async_trait::async_trait]
+impl TicketRepository for LosesTheRace {
+    async fn insert_flow(&self, t: &TokenHash, f: &FlowTicket) -> StoreResult<()> {
+        self.0.insert_flow(t, f).await
+    }
+    async fn find_flow(&self, t: &TokenHash) -> StoreResult<Option<FlowTicket>> {
+        self.0.find_flow(t).await
+    }
+    async fn reserve_flow_attempt(&self, t: &TokenHash, now: Timestamp) -> StoreResult<bool> {
+        self.0.reserve_flow_attempt(t, now).await
+    }
+    async fn release_flow_attempt(&self, t: &TokenHash) -> StoreResult<()> {
+        self.0.release_flow_attempt(t).await
+    }
+    async fn consume_flow(&self, t: &TokenHash, now: Timestamp) -> StoreResult<bool> {
+        self.0.consume_flow(t, now).await
+    }
+    async fn insert_challenge(&self, t: &TokenHash, c: &MfaChallenge) -> StoreResult<()> {
+        self.0.insert_challenge(t, c).await
+    }
+    async fn find_challenge(&self, t: &TokenHash) -> StoreResult<Option<MfaChallenge>> {
+        self.0.find_challenge(t).await
+    }
+    async fn reserve_challenge_attempt(&self, t: &TokenHash, now: Timestamp) -> StoreResult<bool> {
+        self.0.reserve_challenge_attempt(t, now).await
+    }
+    async fn consume_challenge(&self, _: &TokenHash, _: Timestamp) -> StoreResult<bool> {
+        Ok(false)
+    }
+    async fn revoke_user_tickets(&self, u: UserId, now: Timestamp) -> StoreResult<()> {
+        self.0.revoke_user_tickets(u, now).await
+    }
+    async fn store_email_code(
+        &self,
+        t: &TokenHash,
+        c: &TokenHash,
+        now: Timestamp,
+        interval: u64,
+        max: u32,
+    ) -> StoreResult<EmailCodeStored> {
+        self.0.store_email_code(t, c, now, interval, max).await
+    }
+    async fn email_code(&self, t: &TokenHash) -> StoreResult<Option<TokenHash>> {
+        self.0.email_code(t).await
+    }
+}
+
+#[tokio::test]
+async fn a_backup_code_that_loses_the_race_for_its_mfa_token_is_given_back() {
+    let w = world();
+    let id = w.user_in("mfa@example.com", &["acme"]).await;
+    w.admin
+        .enroll_totp("mfa@example.com")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let codes = w
+        .admin
+        .backup_codes("mfa@example.com")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let losing = portal_auth_ports::Repositories {
+        tickets: Arc::new(LosesTheRace(w.repos.tickets.clone())),
+        ..w.repos.clone()
+    };
+    let racing = AuthService::new(losing, w.services.clone(), AuthSettings::default());
+    let verify = |token: &str| VerifyMfaCommand {
+        mfa_token: token.to_owned(),
+        user_id: id.clone(),
+        method: "backup_code".into(),
+        code: Some(codes[0].expose().clone()),
+        trust_device: false,
+        client: None,
+    };
+
+    let pending = w.pending_mfa("mfa@example.com").await;
+    let lost = racing.verify_mfa(verify(&pending.mfa_token)).await;
+    assert!(matches!(lost, Err(AuthError::InvalidMfaToken)));
+    let again = w.pending_mfa("mfa@example.com").await;
+    assert!(w.auth.verify_mfa(verify(&again.mfa_token)).await.is_ok());
 }

@@ -84,6 +84,7 @@ macro_rules! contract_tests {
             factors::an_unknown_backup_code_is_refused,
             factors::replacing_backup_codes_kills_the_old_ones,
             factors::factors_belong_to_their_own_user_only,
+            factors::a_restored_backup_code_works_again_but_only_for_its_own_use,
             tickets::a_flow_ticket_is_stored_fresh_and_found_by_its_digest,
             tickets::an_unknown_flow_ticket_is_not_found_and_refuses_everything,
             tickets::a_flow_ticket_allows_the_maximum_of_attempts_then_refuses,

@@ -160,6 +160,17 @@ pub trait FactorRepository: Send + Sync {
         code: &TokenHash,
         now: Timestamp,
     ) -> StoreResult<bool>;
+
+    /// Gives back a backup code consumed at `used_at` by a verification that
+    /// then lost its MFA token to a concurrent one, so the code is not spent
+    /// for nothing. Only a use at exactly that time is undone; anything else
+    /// is left as it is.
+    async fn restore_backup_code(
+        &self,
+        user: UserId,
+        code: &TokenHash,
+        used_at: Timestamp,
+    ) -> StoreResult<()>;
 }
 
 /// Flow tickets (behind flow tokens) and MFA challenges (behind MFA tokens).

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return commands::report(cli.json, &commands::Failure::usage(error)),
     };
-    init_tracing(&settings);
+    init_tracing(&settings, matches!(cli.command, cli::Command::Serve));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -38,11 +38,20 @@ fn main() -> ExitCode {
 /// Logs go to stderr, so stdout carries only command output. JSON under
 /// the production profile or when asked for; `RUST_LOG` wins over
 /// `log.filter`.
-fn init_tracing(settings: &settings::Settings) {
+///
+/// Admin commands log warnings and errors only, so their stderr shows what
+/// needs attention, not start-up chatter.
+fn init_tracing(settings: &settings::Settings, serving: bool) {
     use tracing_subscriber::EnvFilter;
 
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.log.filter))
+        .or_else(|_| {
+            EnvFilter::try_new(if serving {
+                settings.log.filter.as_str()
+            } else {
+                "warn"
+            })
+        })
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let json = match settings.log.format.as_str() {
         "json" => true,

@@ -246,7 +246,17 @@ impl Settings {
             p.parse()
                 .with_context(|| format!("http.trusted_proxies: {p:?} is not an IP address"))
         };
-        self.http.trusted_proxies.iter().map(parse).collect()
+        // An empty environment variable gives one empty entry; blanks around
+        // commas are a typing habit, not a mistake.
+        let entries = self
+            .http
+            .trusted_proxies
+            .iter()
+            .map(|p| p.trim().to_owned());
+        entries
+            .filter(|p| !p.is_empty())
+            .map(|p| parse(&p))
+            .collect()
     }
 
     pub fn bind_address(&self) -> anyhow::Result<SocketAddr> {

@@ -214,3 +214,53 @@ pub async fn factors_belong_to_their_own_user_only(repos: Repositories) {
     assert_eq!(of_other.totp.and_then(|t| t.last_step), Some(400));
     assert_eq!(factors(&repos, owner).await.backup_codes_left, 1);
 }
+
+pub async fn a_restored_backup_code_works_again_but_only_for_its_own_use(repos: Repositories) {
+    let user = stored_user(&repos).await;
+    let (code, other) = (token(), token());
+    repos
+        .factors
+        .replace_backup_codes(user.id, &[code, other])
+        .await
+        .must("replace");
+    assert!(
+        repos
+            .factors
+            .consume_backup_code(user.id, &code, NOW)
+            .await
+            .must("consume")
+    );
+    repos
+        .factors
+        .restore_backup_code(user.id, &code, NOW + 1)
+        .await
+        .must("restore another use");
+    assert!(
+        !repos
+            .factors
+            .consume_backup_code(user.id, &code, NOW)
+            .await
+            .must("consume")
+    );
+    repos
+        .factors
+        .restore_backup_code(user.id, &code, NOW)
+        .await
+        .must("restore");
+    assert_eq!(
+        repos
+            .factors
+            .factors(user.id)
+            .await
+            .must("factors")
+            .backup_codes_left,
+        2
+    );
+    assert!(
+        repos
+            .factors
+            .consume_backup_code(user.id, &code, NOW + 2)
+            .await
+            .must("consume")
+    );
+}
