@@ -30,9 +30,9 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 doc:
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --all-features
 
-ci: lint test
+ci: lint doc test
 
 bench: pg-up
 	$(CARGO) bench -p portal-auth-server --bench login

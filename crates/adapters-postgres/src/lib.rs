@@ -13,7 +13,7 @@
 //! This crate depends on `ports` and `domain` only. Start with
 //! [`PostgresStore::connect`] and [`run_migrations`], then one module per
 //! port. The schema lives in `migrations/postgres`; `schema.rs` mirrors it.
-//! Feature `testing` adds [`testing::TestDatabase`], a fresh database per
+//! Feature `testing` adds `testing::TestDatabase`, a fresh database per
 //! test.
 
 mod convert;
