@@ -79,6 +79,9 @@ impl SessionRepository for MemoryStore {
                 Some(token) if token.rotated_at.is_none() => token.session,
                 _ => return Ok(false),
             };
+            if state.sessions.get(&session).is_none_or(|s| s.revoked) {
+                return Ok(false);
+            }
             // The successor is stored first: if it cannot be, nothing changes.
             state.new_refresh_token(*successor, session)?;
             if let Some(token) = state.refresh_tokens.get_mut(presented) {

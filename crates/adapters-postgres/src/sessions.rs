@@ -110,15 +110,34 @@ fn session_times(session: &Session) -> QueryResult<SessionTimes> {
     ))
 }
 
-/// The rotation itself. The conditional update decides: only the call that
-/// finds `rotated_at` still null changes the row, and PostgreSQL makes any
-/// concurrent call wait for it and then find the row rotated.
+/// The rotation itself. The session row is claimed first, only while it is
+/// not revoked: that row lock orders the rotation against a concurrent
+/// logout or reuse revocation, so a refresh racing one never mints tokens
+/// for a session that has just ended. Then the conditional update decides:
+/// only the call that finds `rotated_at` still null changes the row, and
+/// PostgreSQL makes any concurrent call wait for it and then find the row
+/// rotated.
 async fn rotate(
     conn: &mut AsyncPgConnection,
     presented: &TokenHash,
     successor: &TokenHash,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    let owner = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash_bytes(presented)))
+        .select(refresh_tokens::session_id);
+    let live: Option<Uuid> = diesel::update(sessions::table)
+        .filter(sessions::id.eq_any(owner))
+        .filter(sessions::revoked_at.is_null())
+        .set(sessions::last_used_at.eq(now))
+        .returning(sessions::id)
+        .get_result(conn)
+        .await
+        .optional()?;
+    if live.is_none() {
+        return Ok(false);
+    }
+
     let session: Option<Uuid> = diesel::update(refresh_tokens::table.find(hash_bytes(presented)))
         .filter(refresh_tokens::rotated_at.is_null())
         .set((
@@ -139,10 +158,6 @@ async fn rotate(
             refresh_tokens::session_id.eq(session),
             refresh_tokens::created_at.eq(now),
         ))
-        .execute(conn)
-        .await?;
-    diesel::update(sessions::table.find(session))
-        .set(sessions::last_used_at.eq(now))
         .execute(conn)
         .await?;
     Ok(true)

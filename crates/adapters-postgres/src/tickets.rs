@@ -45,7 +45,7 @@ fn flow_ticket(
 ) -> StoreResult<FlowTicket> {
     Ok(FlowTicket {
         subject: user_id.map(UserId::from_uuid),
-        email: Email::parse(&email).map_err(|_| damaged("flow ticket email"))?,
+        email: Email::from_stored(&email).map_err(|_| damaged("flow ticket email"))?,
         attempts: counter(attempts),
         expires_at: from_db_time(expires_at),
         consumed: consumed_at.is_some(),

@@ -58,7 +58,7 @@ fn record(rows: Vec<(UserRow, MembershipRow)>) -> StoreResult<Option<UserRecord>
         .collect::<StoreResult<Vec<_>>>()?;
     let user = User {
         id: UserId::from_uuid(id),
-        email: Email::parse(&email).map_err(|_| damaged("user email"))?,
+        email: Email::from_stored(&email).map_err(|_| damaged("user email"))?,
         disabled,
     };
     Ok(Some(UserRecord {

@@ -40,7 +40,7 @@ impl FlowRow {
         };
         Some(FlowTicket {
             subject,
-            email: Email::parse(&self.email).ok()?,
+            email: Email::from_stored(&self.email).ok()?,
             attempts: u32::try_from(self.attempts).ok()?,
             expires_at: Timestamp::from_unix(self.expires_at),
             consumed: self.consumed_at.is_some(),

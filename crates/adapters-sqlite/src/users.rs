@@ -154,7 +154,7 @@ fn load_user(conn: &mut SqliteConnection, key: UserKey) -> QueryResult<Option<St
 fn into_record((row, memberships): StoredUser) -> Option<UserRecord> {
     let user = User {
         id: UserId::parse(&row.id)?,
-        email: Email::parse(&row.email).ok()?,
+        email: Email::from_stored(&row.email).ok()?,
         disabled: row.disabled,
     };
     let memberships = memberships

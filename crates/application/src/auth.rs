@@ -199,10 +199,19 @@ impl AuthService {
             return Err(AuthError::InvalidFlowToken);
         }
 
-        let record = match ticket.subject {
-            Some(id) => self.repos.users.find_user_by_id(id).await?,
-            None => None,
-        };
+        // An unknown email reads a user that does not exist, so both cases
+        // do the same work before the (equally costly) password check.
+        let subject = ticket
+            .subject
+            .unwrap_or_else(|| UserId::from_random(self.random_16()));
+        let record = self.repos.users.find_user_by_id(subject).await?;
+        let counted = attempt
+            .count(&*self.repos.throttle, self.settings.throttle, now)
+            .await;
+        if let Err(error) = counted {
+            self.repos.tickets.release_flow_attempt(&flow_hash).await?;
+            return Err(error);
+        }
         let tenant = cmd.tenant_id.as_deref();
         let device = cmd.device_token.as_deref();
         let checked = self
@@ -245,6 +254,9 @@ impl AuthService {
             .await?;
 
         let record = self.repos.users.find_user_by_email(&cmd.email).await?;
+        attempt
+            .count(&*self.repos.throttle, self.settings.throttle, now)
+            .await?;
         let tenant = cmd.tenant_id.as_deref();
         let device = cmd.device_token.as_deref();
         let checked = self
@@ -300,6 +312,9 @@ impl AuthService {
             return Err(AuthError::InvalidMfaToken);
         }
 
+        attempt
+            .count(&*self.repos.throttle, self.settings.throttle, now)
+            .await?;
         if !self.code_is_valid(&cmd, &challenge, method, now).await? {
             attempt
                 .failed(&*self.repos.throttle, self.settings.throttle, now)
@@ -545,9 +560,14 @@ impl AuthService {
     ) -> Result<PasswordAttempt, AuthError> {
         let stored = record.as_ref().map(|r| r.password_hash.expose().clone());
         let verification = self.services.hasher.verify(password, stored).await?;
-        let candidate = match record {
-            Some(record) => Some(self.candidate(record, device_token, now).await?),
-            None => None,
+        // Factors and devices are read only once the password is right, so a
+        // wrong password costs the same for every email, known or not.
+        let candidate = match (record, verification) {
+            (Some(record), Verification::Match { .. }) => {
+                Some(self.candidate(record, device_token, now).await?)
+            }
+            (Some(record), Verification::Mismatch) => Some(bare_candidate(record)),
+            (None, _) => None,
         };
         let (check, needs_rehash) = match verification {
             Verification::Match { needs_rehash } => (PasswordCheck::Match, needs_rehash),
@@ -845,6 +865,18 @@ struct PasswordAttempt {
     decision: LoginDecision,
     needs_rehash: bool,
     password: Password,
+}
+
+/// What a wrong password needs to know of a user: who it was, for the log.
+fn bare_candidate(record: UserRecord) -> (Candidate, UserRecord) {
+    let candidate = Candidate {
+        user: record.user.clone(),
+        active_tenants: record.active_tenants(),
+        methods: Vec::new(),
+        has_factor: false,
+        trusted_device: false,
+    };
+    (candidate, record)
 }
 
 /// The user record behind a positive decision; `decide_login` takes no

@@ -168,25 +168,42 @@ fn verify(
 
 #[tokio::test]
 async fn wrong_second_factor_codes_count_against_the_email() {
-    let w = world_with(limits(3, 1000), support::cheap_hash());
+    // Every attempt counts until a login completes: the right password that
+    // opened the challenge is one, and each wrong code another.
+    let w = world_with(limits(4, 1000), support::cheap_hash());
     let (id, _) = totp_user(&w).await;
+    let pending = w.pending_mfa("mfa@example.com").await;
     for _ in 0..3 {
-        let pending = w.pending_mfa("mfa@example.com").await;
-        let wrong = w
-            .auth
-            .verify_mfa(verify(
-                &pending.mfa_token,
-                &id,
-                "totp",
-                Some("000000"),
-                false,
-            ))
-            .await;
+        let cmd = verify(&pending.mfa_token, &id, "totp", Some("000000"), false);
+        let wrong = w.auth.verify_mfa(cmd).await;
         assert!(matches!(wrong, Err(AuthError::InvalidMfaCode)));
     }
     let flow = w.identify("mfa@example.com").await;
     let throttled = w.authenticate(&flow.flow_token, PASSWORD, None).await;
     assert!(matches!(throttled, Err(AuthError::TooManyAttempts { .. })));
+}
+
+#[tokio::test]
+async fn concurrent_guesses_cannot_outrun_the_email_limit() {
+    let w = std::sync::Arc::new(world_with(limits(3, 1000), support::cheap_hash()));
+    w.user_in("ann@example.com", &["acme"]).await;
+    let guesses: Vec<_> = (0..12)
+        .map(|_| {
+            let w = w.clone();
+            tokio::spawn(async move { w.auth.login(login("ann@example.com", "wrong", None)).await })
+        })
+        .collect();
+    let mut checked = 0;
+    for guess in guesses {
+        let outcome = guess.await.unwrap_or_else(|e| panic!("{e}"));
+        if matches!(outcome, Err(AuthError::InvalidCredentials)) {
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked, 3,
+        "only the limit's worth of guesses may reach the password check"
+    );
 }
 
 fn current_code(w: &World, secret: &str) -> String {

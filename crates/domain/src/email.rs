@@ -67,6 +67,20 @@ impl Email {
         Ok(Self(normalised))
     }
 
+    /// Rebuilds an address read back from storage, where it was kept in
+    /// its normalised form: checked again, but not normalised again.
+    /// Lowercasing can leave a sequence that NFC would compose (`J` with a
+    /// combining caron becomes `j` + caron, which composes to `ǰ`), so a
+    /// second normalisation could turn a stored address into another string.
+    ///
+    /// # Errors
+    ///
+    /// The rule a damaged stored value breaks; callers treat it as absent.
+    pub fn from_stored(stored: &str) -> Result<Self, EmailError> {
+        validate(stored)?;
+        Ok(Self(stored.to_owned()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -309,6 +323,18 @@ mod tests {
             Email::parse(&format!("a@{}.co", "d".repeat(64))),
             Err(EmailError::DomainLabelTooLong)
         );
+    }
+
+    #[test]
+    fn a_stored_address_is_rebuilt_exactly_as_stored() {
+        let stored = Email::parse("J\u{30c}ohn@example.com").map(|e| e.as_str().to_owned());
+        let stored = stored.unwrap_or_default();
+        assert_eq!(stored, "j\u{30c}ohn@example.com");
+        assert_eq!(
+            Email::from_stored(&stored).map(|e| e.as_str().to_owned()),
+            Ok(stored)
+        );
+        assert!(Email::from_stored("not an address").is_err());
     }
 
     #[test]

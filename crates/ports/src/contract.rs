@@ -110,6 +110,7 @@ macro_rules! contract_tests {
             sessions::revoking_a_session_revokes_every_token_of_it,
             sessions::revoking_a_session_is_idempotent_and_ignores_unknown_ids,
             sessions::revoking_a_session_spares_other_sessions,
+            sessions::a_token_of_a_revoked_session_does_not_rotate,
             sessions::revoking_every_session_of_a_user_spares_other_users,
             sessions::revoking_a_users_sessions_in_one_tenant_spares_their_other_tenants,
             sessions::the_store_answers_a_ping,

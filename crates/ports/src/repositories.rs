@@ -379,7 +379,8 @@ pub trait SessionRepository: Send + Sync {
     async fn find_refresh(&self, token: &TokenHash) -> StoreResult<Option<RefreshRecord>>;
 
     /// Rotates `presented` to `successor`: marks it rotated at `now` only if
-    /// it is still active, stores `successor` as the session's new active
+    /// it is still active and its session is not revoked (a refresh racing a
+    /// logout must not mint tokens), stores `successor` as the session's new active
     /// token, and records `now` as the session's last use. One transaction
     /// judged by the affected-row count: of concurrent calls with one token
     /// exactly one returns `true`.

@@ -252,3 +252,34 @@ pub async fn revoking_a_users_sessions_in_one_tenant_spares_their_other_tenants(
 pub async fn the_store_answers_a_ping(repos: Repositories) {
     repos.health.ping().await.must("ping");
 }
+
+pub async fn a_token_of_a_revoked_session_does_not_rotate(repos: Repositories) {
+    let user = stored_user(&repos).await;
+    let tenant = stored_tenant(&repos, "Revoked Rotation").await;
+    let session = new_session(&user, &tenant);
+    let (first, next) = (token(), token());
+    repos
+        .sessions
+        .create_session(&session, &first)
+        .await
+        .must("create_session");
+    repos
+        .sessions
+        .revoke_session(session.id, NOW)
+        .await
+        .must("revoke");
+    let rotated = repos
+        .sessions
+        .rotate_refresh(&first, &next, NOW + 1)
+        .await
+        .must("rotate");
+    assert!(!rotated, "a revoked session minted a successor");
+    assert!(
+        repos
+            .sessions
+            .find_refresh(&next)
+            .await
+            .must("find")
+            .is_none()
+    );
+}
