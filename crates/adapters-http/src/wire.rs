@@ -36,7 +36,8 @@ impl JsonRequest for IdentifyRequest {
 }
 
 /// Step 2 of the two-step login.
-#[derive(Debug, ToSchema)]
+// No `Debug`: the body carries a token.
+#[derive(ToSchema)]
 pub struct AuthenticateRequest {
     pub flow_token: String,
     pub tenant_id: Option<String>,
@@ -114,7 +115,8 @@ impl LoginRequest {
 }
 
 /// A second-factor code for a pending login.
-#[derive(Debug, ToSchema)]
+// No `Debug`: the body carries a token.
+#[derive(ToSchema)]
 #[schema(as = PortalMFAVerifyRequest)]
 pub struct MfaVerifyRequest {
     pub mfa_token: String,
@@ -156,7 +158,8 @@ impl MfaVerifyRequest {
 }
 
 /// A refresh token to rotate.
-#[derive(Debug, ToSchema)]
+// No `Debug`: the body carries a token.
+#[derive(ToSchema)]
 #[schema(as = scaikey__api__v1__me__auth__RefreshRequest)]
 pub struct RefreshRequest {
     pub refresh_token: String,

@@ -29,7 +29,7 @@ pub struct AuthService {
 }
 
 /// What `identify` answers.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IdentifyOutcome {
     pub flow_token: String,
     pub tenants: Vec<Tenant>,
@@ -37,7 +37,7 @@ pub struct IdentifyOutcome {
 }
 
 /// Step 2 of the two-step login.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthenticateCommand {
     pub flow_token: String,
     pub tenant_id: Option<String>,
@@ -49,7 +49,7 @@ pub struct AuthenticateCommand {
 }
 
 /// The one-step login.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LoginCommand {
     pub email: Email,
     pub password: Password,
@@ -59,7 +59,7 @@ pub struct LoginCommand {
 }
 
 /// A second-factor code for a pending login.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct VerifyMfaCommand {
     pub mfa_token: String,
     pub user_id: String,
@@ -80,7 +80,7 @@ pub struct UserView {
 }
 
 /// A completed login.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SignedIn {
     pub access_token: String,
     pub refresh_token: String,
@@ -90,7 +90,7 @@ pub struct SignedIn {
 }
 
 /// A login waiting for its second factor.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MfaPending {
     pub mfa_token: String,
     pub user_id: UserId,
@@ -113,7 +113,7 @@ pub enum MfaOutcome {
 }
 
 /// A rotated refresh token and a new access token.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Refreshed {
     pub access_token: String,
     pub refresh_token: String,
@@ -910,4 +910,119 @@ fn with_active_tenant(record: UserRecord, tenant: TenantId) -> Option<(UserRecor
         .into_iter()
         .find(|t| t.id == tenant)?;
     Some((record, found))
+}
+
+/// Tokens and codes never reach a log line: `Debug` of the types that carry
+/// them prints every other field and a placeholder for the secrets.
+mod redacted {
+    use std::fmt;
+
+    use super::{
+        AuthenticateCommand, IdentifyOutcome, LoginCommand, MfaPending, Refreshed, SignedIn,
+        VerifyMfaCommand,
+    };
+
+    const HIDDEN: &str = "[redacted]";
+
+    impl fmt::Debug for IdentifyOutcome {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("IdentifyOutcome")
+                .field("flow_token", &HIDDEN)
+                .field("tenants", &self.tenants)
+                .field("requires_tenant_selection", &self.requires_tenant_selection)
+                .finish()
+        }
+    }
+
+    impl fmt::Debug for AuthenticateCommand {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("AuthenticateCommand")
+                .field("flow_token", &HIDDEN)
+                .field("tenant_id", &self.tenant_id)
+                .field("password", &self.password)
+                .field("device_token", &self.device_token.as_ref().map(|_| HIDDEN))
+                .field("client", &self.client)
+                .finish()
+        }
+    }
+
+    impl fmt::Debug for LoginCommand {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("LoginCommand")
+                .field("email", &self.email)
+                .field("password", &self.password)
+                .field("tenant_id", &self.tenant_id)
+                .field("device_token", &self.device_token.as_ref().map(|_| HIDDEN))
+                .field("client", &self.client)
+                .finish()
+        }
+    }
+
+    impl fmt::Debug for VerifyMfaCommand {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("VerifyMfaCommand")
+                .field("mfa_token", &HIDDEN)
+                .field("user_id", &self.user_id)
+                .field("method", &self.method)
+                .field("code", &self.code.as_ref().map(|_| HIDDEN))
+                .field("trust_device", &self.trust_device)
+                .field("client", &self.client)
+                .finish()
+        }
+    }
+
+    impl fmt::Debug for SignedIn {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("SignedIn")
+                .field("access_token", &HIDDEN)
+                .field("refresh_token", &HIDDEN)
+                .field("user", &self.user)
+                .field("device_token", &self.device_token.as_ref().map(|_| HIDDEN))
+                .finish()
+        }
+    }
+
+    impl fmt::Debug for MfaPending {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("MfaPending")
+                .field("mfa_token", &HIDDEN)
+                .field("user_id", &self.user_id)
+                .field("methods", &self.methods)
+                .finish()
+        }
+    }
+
+    impl fmt::Debug for Refreshed {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Refreshed")
+                .field("access_token", &HIDDEN)
+                .field("refresh_token", &HIDDEN)
+                .finish()
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn debug_never_prints_a_token_or_code() {
+            let command = VerifyMfaCommand {
+                mfa_token: "mfa-secret".into(),
+                user_id: "u".into(),
+                method: "totp".into(),
+                code: Some("123456".into()),
+                trust_device: false,
+                client: None,
+            };
+            let refreshed = Refreshed {
+                access_token: "access-secret".into(),
+                refresh_token: "refresh-secret".into(),
+            };
+            let printed = format!("{command:?} {refreshed:?}");
+            for secret in ["mfa-secret", "123456", "access-secret", "refresh-secret"] {
+                assert!(!printed.contains(secret), "{secret} in {printed}");
+            }
+        }
+    }
 }
