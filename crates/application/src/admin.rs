@@ -250,7 +250,7 @@ impl Admin {
             .map(|c| {
                 self.services
                     .tokens
-                    .digest(&portal_auth_domain::mfa::normalise_backup_code(c))
+                    .keyed_digest(&portal_auth_domain::mfa::normalise_backup_code(c))
             })
             .collect();
         self.repos

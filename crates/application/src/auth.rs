@@ -363,7 +363,10 @@ impl AuthService {
         used_at: Timestamp,
     ) -> Result<(), AuthError> {
         if let (MfaMethod::BackupCode, Some(code)) = (method, cmd.code.as_deref()) {
-            let digest = self.services.tokens.digest(&normalise_backup_code(code));
+            let digest = self
+                .services
+                .tokens
+                .keyed_digest(&normalise_backup_code(code));
             self.repos
                 .factors
                 .restore_backup_code(user, &digest, used_at)
@@ -726,7 +729,10 @@ impl AuthService {
         match method {
             MfaMethod::Totp => self.totp_is_valid(challenge.user_id, code, now).await,
             MfaMethod::BackupCode => {
-                let digest = self.services.tokens.digest(&normalise_backup_code(code));
+                let digest = self
+                    .services
+                    .tokens
+                    .keyed_digest(&normalise_backup_code(code));
                 let used = self
                     .repos
                     .factors

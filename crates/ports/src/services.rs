@@ -25,6 +25,11 @@ pub trait OpaqueTokens: Send + Sync {
     /// The SHA-256 digest under which a token is stored.
     fn digest(&self, token: &str) -> TokenHash;
 
+    /// A keyed digest (HMAC-SHA-256 with a key only the service holds) for
+    /// short secrets such as backup codes: a copy of the database alone is
+    /// not enough to guess them offline.
+    fn keyed_digest(&self, secret: &str) -> TokenHash;
+
     /// The successor of a refresh token: a keyed hash of it, with a key only
     /// the service holds. Deterministic, so a successor can be handed out
     /// again within the grace window without being stored in clear, and
