@@ -94,7 +94,7 @@ impl Admin {
             })?,
         };
         let tenant = Tenant {
-            id: TenantId::from_random(self.random_16()),
+            id: TenantId::from_random(self.services.random_16()),
             slug,
             name,
         };
@@ -123,7 +123,7 @@ impl Admin {
 
         let hash = self.services.hasher.hash(&password).await?;
         let user = User {
-            id: UserId::from_random(self.random_16()),
+            id: UserId::from_random(self.services.random_16()),
             email,
             disabled: false,
         };
@@ -315,12 +315,6 @@ impl Admin {
         self.services.tokens.random_bytes(&mut bytes);
         let encoded = data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase();
         format!("{}-{}", &encoded[..5], &encoded[5..10])
-    }
-
-    fn random_16(&self) -> [u8; 16] {
-        let mut bytes = [0u8; 16];
-        self.services.tokens.random_bytes(&mut bytes);
-        bytes
     }
 }
 

@@ -203,7 +203,7 @@ impl AuthService {
         // do the same work before the (equally costly) password check.
         let subject = ticket
             .subject
-            .unwrap_or_else(|| UserId::from_random(self.random_16()));
+            .unwrap_or_else(|| UserId::from_random(self.services.random_16()));
         let record = self.repos.users.find_user_by_id(subject).await?;
         let counted = attempt
             .count(&*self.repos.throttle, self.settings.throttle, now)
@@ -781,7 +781,7 @@ impl AuthService {
         now: Timestamp,
     ) -> Result<SignedIn, AuthError> {
         let session = Session {
-            id: SessionId::from_random(self.random_16()),
+            id: SessionId::from_random(self.services.random_16()),
             user_id: record.user.id,
             tenant_id: tenant.id,
             amr,
@@ -856,12 +856,6 @@ impl AuthService {
         Ok(record.is_some_and(|r| {
             !r.user.disabled && r.active_tenants().iter().any(|t| t.id == session.tenant_id)
         }))
-    }
-
-    fn random_16(&self) -> [u8; 16] {
-        let mut bytes = [0u8; 16];
-        self.services.tokens.random_bytes(&mut bytes);
-        bytes
     }
 }
 

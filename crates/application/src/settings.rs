@@ -80,3 +80,12 @@ pub struct Services {
     /// Where email codes go; without one, the email factor is not offered.
     pub mailer: Option<Arc<dyn Mailer>>,
 }
+
+impl Services {
+    /// Sixteen random bytes, for new ids.
+    pub(crate) fn random_16(&self) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        self.tokens.random_bytes(&mut bytes);
+        bytes
+    }
+}
